@@ -1,0 +1,2 @@
+// Package canary is a Rampart scanner (see DESIGN.md, "Detection").
+package canary

@@ -1,0 +1,2 @@
+// Package denylist is a Rampart scanner (see DESIGN.md, "Detection").
+package denylist

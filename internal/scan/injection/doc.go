@@ -1,0 +1,2 @@
+// Package injection is a Rampart scanner (see DESIGN.md, "Detection").
+package injection

@@ -1,0 +1,2 @@
+// Package invisible is a Rampart scanner (see DESIGN.md, "Detection").
+package invisible

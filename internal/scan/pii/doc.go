@@ -1,0 +1,2 @@
+// Package pii is a Rampart scanner (see DESIGN.md, "Detection").
+package pii

@@ -1,0 +1,2 @@
+// Package refusal is a Rampart scanner (see DESIGN.md, "Detection").
+package refusal

@@ -1,0 +1,2 @@
+// Package schema is a Rampart scanner (see DESIGN.md, "Detection").
+package schema

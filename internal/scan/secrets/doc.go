@@ -1,0 +1,2 @@
+// Package secrets is a Rampart scanner (see DESIGN.md, "Detection").
+package secrets

@@ -1,0 +1,2 @@
+// Package urls is a Rampart scanner (see DESIGN.md, "Detection").
+package urls
