@@ -1,0 +1,434 @@
+package secrets
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+
+	ahocorasick "github.com/BobuSumisu/aho-corasick"
+)
+
+//go:generate go run ./internal/gen -in ../../../../shared/datasets/secrets/gitleaks.toml -out rules_gitleaks.go
+
+// gitleaksRule and gitleaksAllowlist mirror the fields of gitleaks.toml
+// that matter for text (paths and commits do not exist in a prompt).
+type gitleaksRule struct {
+	ID, Description, Regex, Path string
+	Entropy                      float64
+	SecretGroup                  int
+	Keywords                     []string
+	Allowlists                   []gitleaksAllowlist
+}
+
+type gitleaksAllowlist struct {
+	Description, Condition, RegexTarget string
+	Regexes, Stopwords, Paths           []string
+}
+
+// allowlist is a compiled gitleaksAllowlist.
+type allowlist struct {
+	and       bool   // condition = "AND"
+	target    string // "secret" (default), "match" or "line"
+	regexes   []*regexp.Regexp
+	stopwords []string // lower-case
+	paths     bool     // path conditions exist (never satisfied in text)
+}
+
+// allowed reports whether the allowlist exempts a match.
+func (a *allowlist) allowed(secret, match, line string) bool {
+	target := secret
+	switch a.target {
+	case "match":
+		target = match
+	case "line":
+		target = line
+	}
+	reOK := false
+	for _, re := range a.regexes {
+		if re.MatchString(target) {
+			reOK = true
+			break
+		}
+	}
+	stopOK := false
+	if len(a.stopwords) > 0 {
+		ls := strings.ToLower(secret)
+		for _, w := range a.stopwords {
+			if strings.Contains(ls, w) {
+				stopOK = true
+				break
+			}
+		}
+	}
+	if a.and {
+		if a.paths {
+			return false
+		}
+		return (len(a.regexes) == 0 || reOK) && (len(a.stopwords) == 0 || stopOK) &&
+			(len(a.regexes) > 0 || len(a.stopwords) > 0)
+	}
+	return reOK || stopOK
+}
+
+func compileAllowlist(a gitleaksAllowlist) (allowlist, error) {
+	out := allowlist{and: strings.EqualFold(a.Condition, "AND"), target: a.RegexTarget, paths: len(a.Paths) > 0}
+	for _, r := range a.Regexes {
+		re, err := regexp.Compile(r)
+		if err != nil {
+			return out, err
+		}
+		out.regexes = append(out.regexes, re)
+	}
+	for _, w := range a.Stopwords {
+		out.stopwords = append(out.stopwords, strings.ToLower(w))
+	}
+	return out, nil
+}
+
+// rule is one compiled detection rule.
+type rule struct {
+	id          string
+	re          *regexp.Regexp
+	entropy     float64
+	secretGroup int
+	keywords    []string
+	allow       []allowlist
+	// generic rules get the placeholder, hash, UUID and version filters
+	// and a lower score.
+	generic bool
+	// check, when set, must accept the secret (own rules' validators).
+	check func(secret, match, line string) bool
+	// before and after bound the window searched around a keyword hit.
+	before, after int
+}
+
+// engine is the compiled rule set with its keyword prefilter.
+type engine struct {
+	rules   []*rule
+	global  allowlist
+	trie    *ahocorasick.Trie
+	kwRules [][]int // keyword index → rule indices
+	kwLen   []int
+}
+
+const (
+	defaultBefore = 256
+	defaultAfter  = 1024
+	// maxBlock is the longest single match the engine looks for (PEM
+	// blocks of 8192-bit RSA keys stay below it); it is also the
+	// streaming holdback.
+	maxBlock = 8192
+)
+
+var defaultEngine = sync.OnceValues(func() (*engine, error) { return newEngine(nil) })
+
+// newEngine compiles the gitleaks table plus Rampart's own rules, minus
+// the disabled rule IDs.
+func newEngine(disabled map[string]bool) (*engine, error) {
+	e := &engine{}
+	g, err := compileAllowlist(gitleaksGlobal)
+	if err != nil {
+		return nil, fmt.Errorf("global allowlist: %w", err)
+	}
+	e.global = g
+	for _, gr := range gitleaksRules {
+		if gr.Regex == "" || disabled[gr.ID] {
+			continue // path-only rules (pkcs12-file) cannot fire on text
+		}
+		re, err := regexp.Compile(gr.Regex)
+		if err != nil {
+			return nil, fmt.Errorf("rule %s: %w", gr.ID, err)
+		}
+		r := &rule{
+			id: gr.ID, re: re, entropy: gr.Entropy, secretGroup: gr.SecretGroup,
+			keywords: gr.Keywords, generic: strings.HasPrefix(gr.ID, "generic"),
+			before: defaultBefore, after: defaultAfter,
+		}
+		if strings.Contains(gr.Regex, ",}") || strings.Contains(gr.Regex, "PRIVATE KEY") {
+			// Unbounded repetitions (JWTs, private keys, long tokens).
+			r.after = maxBlock
+		}
+		for _, a := range gr.Allowlists {
+			ca, err := compileAllowlist(a)
+			if err != nil {
+				return nil, fmt.Errorf("rule %s allowlist: %w", gr.ID, err)
+			}
+			r.allow = append(r.allow, ca)
+		}
+		e.rules = append(e.rules, r)
+	}
+	var genericAllow []allowlist
+	for _, r := range e.rules {
+		if r.id == "generic-api-key" {
+			genericAllow = r.allow
+		}
+	}
+	for _, r := range ownRules() {
+		if disabled[r.id] {
+			continue
+		}
+		if r.id == "generic-secret-assignment" {
+			// gitleaks' curated exemptions (csrf tokens, key ids, its
+			// stopwords) apply to our assignment rule too.
+			r.allow = genericAllow
+		}
+		e.rules = append(e.rules, r)
+	}
+	// One trie over the distinct lower-cased keywords.
+	index := map[string]int{}
+	var kws []string
+	for i, r := range e.rules {
+		if len(r.keywords) == 0 {
+			return nil, fmt.Errorf("rule %s has no keywords", r.id)
+		}
+		for _, k := range r.keywords {
+			k = strings.ToLower(k)
+			j, ok := index[k]
+			if !ok {
+				j = len(kws)
+				index[k] = j
+				kws = append(kws, k)
+				e.kwRules = append(e.kwRules, nil)
+				e.kwLen = append(e.kwLen, len(k))
+			}
+			if !slices.Contains(e.kwRules[j], i) {
+				e.kwRules[j] = append(e.kwRules[j], i)
+			}
+		}
+	}
+	e.trie = ahocorasick.NewTrieBuilder().AddStrings(kws).Build()
+	return e, nil
+}
+
+// match is one accepted secret in a text.
+type match struct {
+	rule       *rule
+	start, end int // of the secret (or the whole match)
+}
+
+// lowerASCII lower-cases ASCII letters only, so byte offsets are kept.
+func lowerASCII(dst []byte, s string) []byte {
+	dst = append(dst[:0], s...)
+	for i, c := range dst {
+		if 'A' <= c && c <= 'Z' {
+			dst[i] = c + 'a' - 'A'
+		}
+	}
+	return dst
+}
+
+type window struct{ start, end int }
+
+// find returns the accepted matches in s, sorted by position; lower is
+// lowerASCII(s).
+func (e *engine) find(s string, lower []byte) []match {
+	// rule index → windows around its keyword hits.
+	hits := map[int][]window{}
+	e.trie.Walk(lower, func(end, n, pattern int64) bool {
+		pos := int(end - n + 1)
+		for _, ri := range e.kwRules[pattern] {
+			r := e.rules[ri]
+			w := window{max(0, pos-r.before), min(len(s), int(end)+1+r.after)}
+			ws := hits[ri]
+			if k := len(ws) - 1; k >= 0 && w.start <= ws[k].end {
+				ws[k].end = max(ws[k].end, w.end)
+			} else {
+				ws = append(ws, w)
+			}
+			hits[ri] = ws
+		}
+		return true
+	})
+	if len(hits) == 0 {
+		return nil
+	}
+	var out []match
+	ris := make([]int, 0, len(hits))
+	for ri := range hits {
+		ris = append(ris, ri)
+	}
+	slices.Sort(ris)
+	for _, ri := range ris {
+		r := e.rules[ri]
+		lastEnd := -1
+		for _, w := range hits[ri] {
+			ws, we := snapStart(s, w.start), snapEnd(s, w.end)
+			if ws < lastEnd {
+				ws = lastEnd
+			}
+			if ws >= we {
+				continue
+			}
+			lastEnd = we
+			for _, loc := range r.re.FindAllStringSubmatchIndex(s[ws:we], -1) {
+				for i := range loc {
+					if loc[i] >= 0 {
+						loc[i] += ws
+					}
+				}
+				if m, ok := e.accept(r, s, loc); ok {
+					out = append(out, m)
+				}
+			}
+		}
+	}
+	return dedupe(out)
+}
+
+// snapStart moves a window start back to a line start (or forward past a
+// partial token) so that anchors and \b do not see a cut word.
+func snapStart(s string, i int) int {
+	if i <= 0 {
+		return 0
+	}
+	if j := strings.LastIndexByte(s[max(0, i-512):i], '\n'); j >= 0 {
+		return max(0, i-512) + j + 1
+	}
+	for i < len(s) && !isSpace(s[i-1]) {
+		i++
+	}
+	return i
+}
+
+// snapEnd moves a window end forward to a line end (or back to a space).
+func snapEnd(s string, i int) int {
+	if i >= len(s) {
+		return len(s)
+	}
+	if j := strings.IndexByte(s[i:min(len(s), i+512)], '\n'); j >= 0 {
+		return i + j
+	}
+	for i > 0 && !isSpace(s[i]) {
+		i--
+	}
+	return i
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// accept applies secretGroup, allowlists, entropy and validators to one
+// regexp match.
+func (e *engine) accept(r *rule, s string, loc []int) (match, bool) {
+	ms, me := loc[0], loc[1]
+	ss, se := ms, me
+	if n := len(loc) / 2; n > 1 {
+		if r.secretGroup > 0 && r.secretGroup < n {
+			if loc[2*r.secretGroup] >= 0 {
+				ss, se = loc[2*r.secretGroup], loc[2*r.secretGroup+1]
+			}
+		} else {
+			for g := 1; g < n; g++ {
+				if loc[2*g] >= 0 && loc[2*g+1] > loc[2*g] {
+					ss, se = loc[2*g], loc[2*g+1]
+					break
+				}
+			}
+		}
+	}
+	secret, full := s[ss:se], s[ms:me]
+	if secret == "" {
+		return match{}, false
+	}
+	ls := strings.LastIndexByte(s[:ms], '\n') + 1
+	le := len(s)
+	if j := strings.IndexByte(s[me:], '\n'); j >= 0 {
+		le = me + j
+	}
+	line := s[ls:le]
+	if e.global.allowed(secret, full, line) {
+		return match{}, false
+	}
+	for i := range r.allow {
+		if r.allow[i].allowed(secret, full, line) {
+			return match{}, false
+		}
+	}
+	if r.entropy > 0 {
+		if entropy(secret) <= r.entropy {
+			return match{}, false
+		}
+		if r.generic && !strings.ContainsAny(secret, "0123456789") {
+			return match{}, false
+		}
+	}
+	if isPlaceholder(secret) {
+		return match{}, false
+	}
+	if r.generic && (isHashLike(secret, line) || isUUID(secret) || isVersion(secret) || hasSequence(secret, 6)) {
+		return match{}, false
+	}
+	if r.check != nil && !r.check(secret, full, line) {
+		return match{}, false
+	}
+	return match{rule: r, start: ss, end: se}, true
+}
+
+// dedupe sorts matches and drops those inside another match's span,
+// preferring specific rules over generic ones on equal spans.
+func dedupe(ms []match) []match {
+	if len(ms) < 2 {
+		return ms
+	}
+	slices.SortFunc(ms, func(a, b match) int {
+		if c := cmp.Compare(a.start, b.start); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.end, a.end); c != 0 {
+			return c // longer first
+		}
+		if a.rule.generic != b.rule.generic {
+			if a.rule.generic {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Compare(a.rule.id, b.rule.id)
+	})
+	out := ms[:0]
+	for _, m := range ms {
+		if k := len(out) - 1; k >= 0 && m.start >= out[k].start && m.end <= out[k].end {
+			// Contained. A specific rule keeps its own finding (a JWT
+			// inside a curl command) and takes over an identical span a
+			// generic rule found; generic findings inside another go.
+			if m.start == out[k].start && m.end == out[k].end {
+				switch {
+				case out[k].rule.generic && !m.rule.generic:
+					out[k] = m
+				case !out[k].rule.generic && !m.rule.generic && out[k].rule.id != m.rule.id:
+					out = append(out, m) // two specific rules agree
+				}
+				continue
+			}
+			if m.rule.generic {
+				continue
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// entropy is the Shannon entropy of s in bits per byte, as gitleaks
+// computes it.
+func entropy(s string) float64 {
+	if s == "" {
+		return 0
+	}
+	var freq [256]int
+	for i := 0; i < len(s); i++ {
+		freq[s[i]]++
+	}
+	var h float64
+	n := float64(len(s))
+	for _, c := range freq {
+		if c > 0 {
+			p := float64(c) / n
+			h -= p * math.Log2(p)
+		}
+	}
+	return h
+}

@@ -1,0 +1,222 @@
+package secrets
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+)
+
+// ownRules are Rampart's additions to the gitleaks table: connection
+// strings with passwords, password and API-key assignments with an entropy
+// check, and bearer tokens. Private-key blocks and JWTs come from the
+// gitleaks rules "private-key" and "jwt".
+func ownRules() []*rule {
+	return []*rule{
+		{
+			// scheme://user:password@host — postgres, mysql, mongodb+srv,
+			// redis, amqp, jdbc:…, http basic auth, …
+			id:          "connection-string-password",
+			re:          regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.:-]{1,30}://([^\s:/?#@'"<>]{1,128}):([^\s@/'"<>]{1,256})@[\w.\-\[\]%]`),
+			secretGroup: 2,
+			keywords:    []string{"://"},
+			check:       func(secret, _, _ string) bool { return !isWeakPlaceholder(secret) },
+			before:      64, after: 512,
+		},
+		{
+			// ODBC/ADO.NET/JDBC key-value strings: Server=…;Password=…;
+			id:          "connection-string-password",
+			re:          regexp.MustCompile(`(?i)(?:^|[;?&\s"'])(?:password|pwd)\s*=\s*([^;&'"\s]{3,128})`),
+			secretGroup: 1,
+			keywords:    []string{"password", "pwd"},
+			check: func(secret, _, line string) bool {
+				return !isWeakPlaceholder(secret) && connContext.MatchString(line)
+			},
+			before: 256, after: 256,
+		},
+		{
+			// password = "…", db_pass: …, "my password is …"
+			id:          "generic-password",
+			re:          regexp.MustCompile(`(?i)(?:^|[^\w])(?:[a-z0-9]{1,20}[_.-])?(?:password|passwd|passphrase|passcode|pwd|pass)["']?[ \t]{0,3}(?:=|:=|:|=>|[ \t]is\b)[ \t]{0,3}["'\x60]?([^\s"'\x60;,<>()\[\]{}]{6,128})`),
+			secretGroup: 1,
+			keywords:    []string{"pass", "pwd"},
+			generic:     true,
+			check:       func(secret, _, _ string) bool { return passwordLike(secret) },
+			before:      64, after: 256,
+		},
+		{
+			// api_key: …, client_secret = …, access_token: …
+			id:          "generic-secret-assignment",
+			re:          regexp.MustCompile(`(?i)(?:^|[^\w])(?:[a-z0-9]{1,20}[_.-])?(?:api[_.-]?key|apikey|api[_.-]?secret|secret[_.-]?key|secret|client[_.-]?secret|access[_.-]?token|auth[_.-]?token|refresh[_.-]?token|token|private[_.-]?key)["']?[ \t]{0,3}(?:=|:=|:|=>)[ \t]{0,3}["'\x60]?([A-Za-z0-9_\-+/=.~]{12,256})`),
+			secretGroup: 1,
+			keywords:    []string{"key", "secret", "token"},
+			generic:     true,
+			check:       func(secret, _, _ string) bool { return keyLike(secret) },
+			before:      64, after: 384,
+		},
+		{
+			// gitleaks' non-default Square OAuth secret rule.
+			id:       "square-secret",
+			re:       regexp.MustCompile(`\b(sq0csp-[0-9A-Za-z_\-]{43})(?:[\x60'"\s;]|\\[nr]|$)`),
+			entropy:  2,
+			keywords: []string{"sq0csp-"},
+			before:   16, after: 128,
+		},
+		{
+			// A pasted Google service-account key file (gitleaks'
+			// non-default rule); its private key is reported too.
+			id:       "gcp-service-account",
+			re:       regexp.MustCompile(`"type"[ \t]*:[ \t]*"service_account"`),
+			keywords: []string{"service_account"},
+			before:   64, after: 64,
+		},
+		{
+			id:          "bearer-token",
+			re:          regexp.MustCompile(`(?i)\bbearer\s+([A-Za-z0-9_\-.~+/]{20,}=*)`),
+			secretGroup: 1,
+			keywords:    []string{"bearer"},
+			generic:     true,
+			check:       func(secret, _, _ string) bool { return keyLike(secret) },
+			before:      16, after: 1024,
+		},
+	}
+}
+
+var connContext = regexp.MustCompile(`(?i)(?:server|data source|uid|user id|user|username|database|initial catalog|host|dsn|driver)\s*=|jdbc:|odbc`)
+
+var (
+	dottedIdent = regexp.MustCompile(`^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$`)
+	hexOnly     = regexp.MustCompile(`^[0-9a-fA-F]+$`)
+	uuidRe      = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	versionRe   = regexp.MustCompile(`^[vV]?\d+(?:\.\d+){1,3}(?:[-+][\w.]+)?$`)
+	hashContext = regexp.MustCompile(`(?i)sha-?(?:1|224|256|384|512)|md5|hash|checksum|digest|integrity|etag|commit|fingerprint|revision|\brev\b`)
+	// Placeholders: ${VAR}, {{var}}, <your-key>, %(x)s, $VAR, %VAR%.
+	templateRe = regexp.MustCompile(`\$\{|\{\{|<[^>]*>|%\(|^\$[A-Za-z_]\w*$|^%[A-Za-z_]\w*%$|^@[A-Za-z_]\w*@$`)
+	maskRe     = regexp.MustCompile(`(?i)x{4,}|\*{3,}|#{4,}|•{3,}|…|\.{3,}|\.\.$|_{8,}`)
+)
+
+// placeholderWords mark documentation values, not secrets.
+var placeholderWords = []string{
+	"example", "your_", "your-", "yourkey", "yourtoken", "yoursecret", "yourpass",
+	"changeme", "change_me", "change-me", "changeit", "placeholder", "replace_me",
+	"replace-me", "replaceme", "redacted", "dummy", "insert_", "insert-", "<", "todo",
+	"fixme", "notreal", "not_real", "not-a-real", "fake_", "sample_", "my_api_key",
+	"my-api-key", "mysecret", "mypassword",
+}
+
+// isPlaceholder reports documentation placeholders, masks and template
+// references. It runs for every rule.
+func isPlaceholder(s string) bool {
+	if templateRe.MatchString(s) || maskRe.MatchString(s) {
+		return true
+	}
+	ls := strings.ToLower(s)
+	for _, w := range placeholderWords {
+		if strings.Contains(ls, w) {
+			return true
+		}
+	}
+	return sameChar(s)
+}
+
+// isWeakPlaceholder also rejects the literal words people put in
+// documentation connection strings ("user:password@").
+func isWeakPlaceholder(s string) bool {
+	switch strings.ToLower(strings.Trim(s, `"'`)) {
+	case "password", "pass", "passwd", "pwd", "secret", "pw", "p@ssw0rd", "p@ssword",
+		"test", "root", "admin", "user", "guest", "xxx", "***", "...", "****":
+		return true
+	}
+	return isPlaceholder(s) || strings.HasPrefix(s, "$") || strings.HasPrefix(s, "%")
+}
+
+func sameChar(s string) bool {
+	for i := 1; i < len(s); i++ {
+		if s[i] != s[0] {
+			return false
+		}
+	}
+	return true
+}
+
+// isHashLike reports a hex digest with hash context on its line.
+func isHashLike(secret, line string) bool {
+	switch len(secret) {
+	case 32, 40, 56, 64, 96, 128:
+	default:
+		return false
+	}
+	return hexOnly.MatchString(secret) && hashContext.MatchString(line)
+}
+
+func isUUID(s string) bool    { return len(s) == 36 && uuidRe.MatchString(s) }
+func isVersion(s string) bool { return versionRe.MatchString(s) }
+
+type classes struct{ lower, upper, digit, symbol bool }
+
+func classify(s string) (c classes, n int) {
+	for _, r := range s {
+		switch {
+		case unicode.IsLower(r):
+			c.lower = true
+		case unicode.IsUpper(r):
+			c.upper = true
+		case unicode.IsDigit(r):
+			c.digit = true
+		default:
+			c.symbol = true
+		}
+	}
+	for _, b := range []bool{c.lower, c.upper, c.digit, c.symbol} {
+		if b {
+			n++
+		}
+	}
+	return c, n
+}
+
+// passwordLike accepts values that look like a chosen password: letters
+// plus digits or symbols, some variety, and not a code reference.
+func passwordLike(s string) bool {
+	if len(s) < 6 || isWeakPlaceholder(s) || dottedIdent.MatchString(s) {
+		return false
+	}
+	c, _ := classify(s)
+	if !(c.lower || c.upper) || !(c.digit || c.symbol) {
+		return false
+	}
+	if c.symbol && !c.digit && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-") == "" {
+		return false // snake_case or kebab-case identifier
+	}
+	return entropy(s) >= 2.3 && !isVersion(s)
+}
+
+// keyLike accepts random-looking tokens: long enough, mixed, high entropy.
+func keyLike(s string) bool {
+	if len(s) < 12 || isWeakPlaceholder(s) || dottedIdent.MatchString(s) {
+		return false
+	}
+	c, n := classify(s)
+	if !c.digit || !(c.lower || c.upper) || n < 2 {
+		return false
+	}
+	return entropy(s) >= 3.0
+}
+
+// hasSequence reports an ascending run of n or more consecutive digits or
+// letters ("123456", "abcdef"): typed by people, not generated.
+func hasSequence(s string, n int) bool {
+	run := 1
+	for i := 1; i < len(s); i++ {
+		a, b := s[i-1]|0x20, s[i]|0x20
+		alnum := ('0' <= a && a <= '9') || ('a' <= a && a <= 'z')
+		if alnum && b == a+1 {
+			run++
+			if run >= n {
+				return true
+			}
+			continue
+		}
+		run = 1
+	}
+	return false
+}
