@@ -1,0 +1,221 @@
+package normalize
+
+// common are frequent English words and the words attacks use most. A
+// text whose rot13 image contains more of them than the text itself is
+// probably rot13-encoded.
+var common = map[string]bool{}
+
+// plainPair and rotPair hold the (first, last) letters of the common words
+// and of their rot13 images: a cheap filter before the map lookup.
+var plainPair, rotPair [26 * 26]bool
+
+func init() {
+	defer func() {
+		for w := range common {
+			plainPair[pairIndex(w[0], w[len(w)-1])] = true
+			rotPair[pairIndex(rot13Byte(w[0]), rot13Byte(w[len(w)-1]))] = true
+		}
+	}()
+	for _, w := range []string{
+		"the", "and", "you", "your", "are", "is", "to", "of", "for", "with", "this", "that",
+		"all", "now", "not", "what", "tell", "say", "me", "it", "in", "be", "from", "on",
+		"ignore", "previous", "instructions", "system", "prompt", "password", "secret",
+		"reveal", "print", "forget", "rules", "above", "disregard", "please", "print",
+	} {
+		common[w] = true
+	}
+}
+
+func pairIndex(first, last byte) int {
+	return int(lowerASCII(first)-'a')*26 + int(lowerASCII(last)-'a')
+}
+
+// rotGate reports whether at least two words could be rot13-encoded
+// common words.
+func rotGate(text string) bool {
+	hits := 0
+	for i := 0; i < len(text); {
+		if !isLetter(text[i]) {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(text) && isLetter(text[j]) {
+			j++
+		}
+		if n := j - i; n <= 16 && rotPair[pairIndex(text[i], text[j-1])] {
+			var buf [16]byte
+			for k := range n {
+				buf[k] = rot13Byte(lowerASCII(text[i+k]))
+			}
+			if common[string(buf[:n])] {
+				hits++
+			}
+			if hits >= 2 {
+				return true
+			}
+		}
+		i = j
+	}
+	return false
+}
+
+func lowerASCII(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+func rot13Byte(c byte) byte {
+	switch {
+	case c >= 'a' && c <= 'z':
+		return 'a' + (c-'a'+13)%26
+	case c >= 'A' && c <= 'Z':
+		return 'A' + (c-'A'+13)%26
+	}
+	return c
+}
+
+// rot13 returns the rot13 image of the text when it reads better than the
+// text itself.
+func rot13(text string) *builder {
+	plain, rot := 0, 0
+	var buf, rbuf [16]byte
+	for i := 0; i < len(text); {
+		if !isLetter(text[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(text) && isLetter(text[j]) {
+			j++
+		}
+		if n := j - i; n <= len(buf) {
+			for k := range n {
+				c := lowerASCII(text[i+k])
+				buf[k], rbuf[k] = c, rot13Byte(c)
+			}
+			p := pairIndex(buf[0], buf[n-1])
+			if plainPair[p] && common[string(buf[:n])] {
+				plain++
+			}
+			if rotPair[p] && common[string(rbuf[:n])] {
+				rot++
+			}
+		}
+		i = j
+	}
+	if rot < 2 || rot <= plain {
+		return nil
+	}
+	b := newBuilder(len(text))
+	for i := 0; i < len(text); i++ {
+		b.addByte(rot13Byte(text[i]), i)
+	}
+	return b
+}
+
+func leetChar(c byte) (byte, bool) {
+	switch c {
+	case '0':
+		return 'o', true
+	case '1', '!':
+		return 'i', true
+	case '3':
+		return 'e', true
+	case '4', '@':
+		return 'a', true
+	case '5', '$':
+		return 's', true
+	case '7', '+':
+		return 't', true
+	case '8':
+		return 'b', true
+	case '9':
+		return 'g', true
+	case '|':
+		return 'l', true
+	}
+	return 0, false
+}
+
+func isLeetToken(c byte) bool {
+	_, ok := leetChar(c)
+	return ok || isLetter(c) || c >= '0' && c <= '9'
+}
+
+// leetToken reports how many substitutions the token text[i:j] needs to
+// read as letters, or -1 when it is not leetspeak (a number, a version,
+// a word with a trailing digit).
+func leetToken(text string, i, j int) int {
+	letters, subs := 0, 0
+	for k := i; k < j; k++ {
+		c := text[k]
+		if isLetter(c) {
+			letters++
+			continue
+		}
+		if _, ok := leetChar(c); !ok {
+			return -1
+		}
+		// A substitution counts only when a letter follows somewhere.
+		for m := k + 1; m < j; m++ {
+			if isLetter(text[m]) {
+				subs++
+				break
+			}
+		}
+	}
+	if letters < 2 {
+		return -1
+	}
+	return subs
+}
+
+// leet returns the text with leetspeak tokens spelled out, when at least
+// two substitutions are found.
+func leet(text string) *builder {
+	score := 0
+	for i := 0; i < len(text); {
+		if !isLeetToken(text[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(text) && isLeetToken(text[j]) {
+			j++
+		}
+		if s := leetToken(text, i, j); s > 0 {
+			score += min(s, 2)
+		}
+		i = j
+	}
+	if score < 2 {
+		return nil
+	}
+	b := newBuilder(len(text))
+	for i := 0; i < len(text); {
+		if !isLeetToken(text[i]) {
+			b.addByte(lowerASCII(text[i]), i)
+			i++
+			continue
+		}
+		j := i
+		for j < len(text) && isLeetToken(text[j]) {
+			j++
+		}
+		sub := leetToken(text, i, j) > 0
+		for k := i; k < j; k++ {
+			c := lowerASCII(text[k])
+			if l, ok := leetChar(c); ok && sub {
+				c = l
+			}
+			b.addByte(c, k)
+		}
+		i = j
+	}
+	return b
+}
