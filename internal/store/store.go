@@ -11,6 +11,10 @@ import (
 // ErrNotFound is returned when a record does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrExists is returned by CreateKey when a key with the same ID (or the
+// same hash) already exists.
+var ErrExists = errors.New("already exists")
+
 // Key is an API key record. The secret itself is never stored: only
 // Hash = HMAC-SHA256(server secret, key).
 type Key struct {
@@ -63,6 +67,11 @@ type Store interface {
 	CreateKey(ctx context.Context, k *Key) error
 	// UpdateKey replaces every mutable field of the key with k's.
 	UpdateKey(ctx context.Context, k *Key) error
+	// ModifyKey reads the key, lets fn change it and writes it back in one
+	// transaction, so concurrent changes by other processes are not lost.
+	// An error from fn aborts the change and is returned as is. It
+	// returns the key as written.
+	ModifyKey(ctx context.Context, id string, fn func(*Key) error) (*Key, error)
 	GetKey(ctx context.Context, id string) (*Key, error)
 	ListKeys(ctx context.Context) ([]*Key, error)
 	// Generation increases whenever any key changes; a server polls it to
