@@ -7,20 +7,12 @@ package guard
 
 import (
 	"context"
+	"sync"
 
 	"rampart/internal/policy"
 	"rampart/internal/redact"
 	"rampart/internal/scan"
 )
-
-// Holdbacker is implemented by output scanners that know the longest
-// match they can make; the stream holds back that many bytes.
-type Holdbacker interface {
-	Holdback() int
-}
-
-// DefaultHoldback is the holdback for scanners that do not declare one.
-const DefaultHoldback = 256
 
 // PromptResult is the outcome of checking a prompt.
 type PromptResult struct {
@@ -74,44 +66,28 @@ func Rewrite(t *scan.Text, d *policy.Decision, v *redact.Vault) map[int]string {
 
 // Output checks one exchange's completion: the policy, the request's
 // pseudonym vault (for restoration) and what output scanners need to know
-// about the request.
+// about the request. An Output is safe for concurrent use once built; its
+// zero-valued internal fields are filled on first use.
 type Output struct {
 	Policy  *policy.Policy
 	Vault   *redact.Vault
 	Context *scan.Context
+
+	once sync.Once
+	sc   *scanners
 }
 
 // Check scans a whole (non-streamed) completion. It returns the decision
-// and the final text of every segment: rewritten where the policy redacts,
+// and the final text of every segment: rewritten where the policy redacts
+// (URLs neutralized by their scanner's replacement, other spans masked),
 // with this request's placeholders restored.
 func (o *Output) Check(ctx context.Context, t *scan.Text) (policy.Decision, []string) {
 	t.Direction = scan.Output
 	t.Context = o.Context
 	d := o.Policy.Scan(ctx, t)
 	out := make([]string, len(t.Segments))
-	var rw map[int]string
-	if d.Enforced == policy.Redact || d.Enforced == policy.Pseudonymize {
-		rw = Rewrite(t, &d, nil)
-	}
 	for i, s := range t.Segments {
-		txt := s.Text
-		if r, ok := rw[i]; ok {
-			txt = r
-		}
-		out[i] = o.Vault.Restore(txt)
+		out[i] = o.Rewrite(s.Text, &d, i)
 	}
 	return d, out
-}
-
-// holdback is the number of bytes a stream must withhold.
-func (o *Output) holdback() int {
-	h := 0
-	for _, s := range o.Policy.Pipeline(scan.Output).Scanners {
-		if hb, ok := s.(Holdbacker); ok {
-			h = max(h, hb.Holdback())
-		} else {
-			h = max(h, DefaultHoldback)
-		}
-	}
-	return max(h, o.Vault.MaxPlaceholderLen())
 }
