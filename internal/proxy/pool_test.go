@@ -22,13 +22,13 @@ func TestRoutingByUpstreamModels(t *testing.T) {
 	if got, want := p.Models(), []string{"gpt-4o", "llama3", "qwen"}; !slices.Equal(got, want) {
 		t.Errorf("Models() = %v, want %v", got, want)
 	}
-	for model, want := range map[string]string{"llama3": "a", "qwen": "a", "gpt-4o": "b"} {
-		resp, _, err := forward(t, p, chat(model))
+	for _, c := range []struct{ model, want string }{{"llama3", "a"}, {"gpt-4o", "b"}, {"qwen", "a"}} {
+		resp, _, err := forward(t, p, chat(c.model))
 		if err != nil {
-			t.Fatalf("Forward(%s): %v", model, err)
+			t.Fatalf("Forward(%s): %v", c.model, err)
 		}
-		if resp.Upstream != want || resp.Attempts != 1 {
-			t.Errorf("Forward(%s) went to %s in %d attempts, want %s in 1", model, resp.Upstream, resp.Attempts, want)
+		if resp.Upstream != c.want || resp.Attempts != 1 {
+			t.Errorf("Forward(%s) went to %s in %d attempts, want %s in 1", c.model, resp.Upstream, resp.Attempts, c.want)
 		}
 	}
 	req, body := a.got()
