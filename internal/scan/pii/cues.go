@@ -1,0 +1,271 @@
+package pii
+
+import (
+	"regexp"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	ahocorasick "github.com/BobuSumisu/aho-corasick"
+
+	"rampart/internal/scan"
+)
+
+// cueKind says what a context cue introduces.
+type cueKind uint8
+
+const (
+	cueName cueKind = iota + 1
+	cueTitle
+	cueDOB
+	cuePassport
+	cueStreet
+)
+
+// cues are matched case-insensitively with Aho-Corasick; street words
+// trigger the address patterns on a window around them.
+var cueList = []struct {
+	word string
+	kind cueKind
+}{
+	{"my name is ", cueName}, {"name: ", cueName}, {"name:\n", cueName}, {"dear ", cueName},
+	{"signed, ", cueName}, {"signed,\n", cueName}, {"regards,\n", cueName}, {"regards, ", cueName},
+	{"sincerely,\n", cueName}, {"sincerely, ", cueName}, {"yours truly,\n", cueName}, {"best,\n", cueName},
+	{"i am ", cueName}, {"i'm ", cueName}, {"call me ", cueName}, {"contact person: ", cueName},
+	{"customer: ", cueName}, {"patient: ", cueName}, {"employee: ", cueName}, {"full name ", cueName},
+	{"je m'appelle ", cueName}, {"ich heiße ", cueName}, {"ich heisse ", cueName}, {"mein name ist ", cueName},
+	{"me llamo ", cueName}, {"mi chiamo ", cueName}, {"meu nome é ", cueName}, {"mijn naam is ", cueName},
+	{"mr. ", cueTitle}, {"mr ", cueTitle}, {"mrs. ", cueTitle}, {"mrs ", cueTitle}, {"ms. ", cueTitle},
+	{"ms ", cueTitle}, {"miss ", cueTitle}, {"dr. ", cueTitle}, {"prof. ", cueTitle}, {"sir ", cueTitle},
+	{"madam ", cueTitle}, {"herr ", cueTitle}, {"frau ", cueTitle}, {"monsieur ", cueTitle}, {"madame ", cueTitle},
+	{"mme ", cueTitle}, {"señor ", cueTitle}, {"señora ", cueTitle}, {"sr. ", cueTitle}, {"sra. ", cueTitle},
+	{"signor ", cueTitle}, {"signora ", cueTitle},
+	{"born on", cueDOB}, {"born ", cueDOB}, {"date of birth", cueDOB}, {"dob", cueDOB}, {"d.o.b", cueDOB},
+	{"birthday", cueDOB}, {"birth date", cueDOB}, {"birthdate", cueDOB}, {"geboren am", cueDOB},
+	{"né le", cueDOB}, {"née le", cueDOB}, {"fecha de nacimiento", cueDOB},
+	{"passport", cuePassport}, {"reisepass", cuePassport}, {"passeport", cuePassport}, {"pasaporte", cuePassport},
+}
+
+// streetWords are street types in several languages. Entries ending in
+// "*" are also suffixes of compound street names (Hauptstraße).
+var streetWords = []string{
+	"street", "st.", "st ", "avenue", "ave", "road", "rd.", "rd ", "boulevard", "blvd", "lane", "ln.", "drive", "dr ",
+	"court", "ct.", "place", "pl.", "square", "way ", "terrace", "parkway", "pkwy", "circle", "highway", "hwy",
+	"crescent", "close", "row ", "alley", "plaza", "trail", "pike", "suite", "apt", "apartment",
+	"rue ", "chemin", "allée", "impasse", "quai ", "cours ", "calle ", "avenida", "camino", "carrer", "paseo",
+	"plaza", "via ", "viale", "piazza", "corso", "largo", "vicolo", "rua ", "travessa", "praça", "estrada",
+	"straße", "strasse", "str.", "gasse", "weg ", "allee", "platz", "ring ", "damm", "gatan", "vägen", "vej ",
+	"gade", "straat", "laan", "gracht", "plein", "katu", "tie ", "utca", "ulica", "ul.", "út ", "kapu",
+	"οδός", "λεωφ", "λ.", "αγ.", "улица", "ул.", "проспект",
+}
+
+var cueTrie = sync.OnceValues(func() (*ahocorasick.Trie, []cueKind) {
+	var words []string
+	var kinds []cueKind
+	for _, c := range cueList {
+		words = append(words, c.word)
+		kinds = append(kinds, c.kind)
+	}
+	for _, w := range streetWords {
+		words = append(words, w)
+		kinds = append(kinds, cueStreet)
+	}
+	return ahocorasick.NewTrieBuilder().AddStrings(words).Build(), kinds
+})
+
+var (
+	// A street line: number first (English, French, …) or number last
+	// (German, Dutch, Nordic, Spanish, …), with an optional unit.
+	streetNumFirst = regexp.MustCompile(`(?i:\b\d{1,5}[a-z]?(?:[ \t]*,)?[ \t]+(?:(?:rue|avenue|av\.|boulevard|bd|chemin|allée|impasse|quai|place|route|calle|avenida|via|viale|piazza|corso|rua|avenida)[ \t]+(?:(?:de|du|des|la|le|l'|d'|del|di|della|da|do|dos|das)[ \t]+)*)?(?:\p{Lu}[\p{L}'’.-]*|\d{1,3}(?:st|nd|rd|th)|[a-z]+)(?:[ \t]+\p{Lu}[\p{L}'’.-]*){0,3}[ \t]+(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|place|pl|square|sq|way|terrace|ter|parkway|pkwy|circle|cir|highway|hwy|crescent|close|row|alley|plaza|trail|pike|loop|run|path)\b\.?)|\b\d{1,5}[a-z]?[ \t]*,?[ \t]+(?i:rue|avenue|boulevard|chemin|allée|impasse|quai|place|route|calle|avenida|via|viale|piazza|corso|rua)[ \t]+(?:(?i:de|du|des|la|le|l'|d'|del|di|della|da|do|dos|das)[ \t]+)*\p{Lu}[\p{L}'’.-]*(?:[ \t]+\p{Lu}[\p{L}'’.-]*){0,3}`)
+	streetNumLast = regexp.MustCompile(`(?:\b(?i:rue|avenue|boulevard|chemin|calle|avenida|camino|carrer|paseo|plaza|via|viale|piazza|corso|largo|rua|travessa|praça|estrada|ulica|ul\.|utca|οδός|улица|ул\.)[ \t]+(?:(?i:de|du|des|la|le|l'|d'|del|di|della|da|do|dos|das|von|van)[ \t]+)*\p{Lu}[\p{L}'’.-]*(?:[ \t]+\p{Lu}[\p{L}'’.-]*){0,3}|\b\p{Lu}[\p{L}'’.-]*(?i:straße|strasse|str\.|gasse|weg|allee|platz|ring|damm|gatan|vägen|vej|gade|straat|laan|gracht|plein|katu|tie|utca|kapu|väg|veien|vegen|gata)|\b\p{Lu}[\p{L}'’.-]*[ \t]+(?i:straße|strasse|gasse|weg|allee|platz|utca|kapu|út))[ \t]*,?[ \t]+\d{1,5}[a-zA-Z]?\b\.?`)
+	unitRe = regexp.MustCompile(`^(?:,?[ \t]*|\n[ \t]*)(?i:apt\.?|apartment|suite|ste\.?|unit|#|flat|floor)[ \t]*#?[ \t]*[\w-]{1,6}`)
+	// Textual dates after a DOB cue.
+	dobText = regexp.MustCompile(`(?i)\b(?:\d{1,2}(?:st|nd|rd|th)?[ \t]+(?:of[ \t]+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?[ \t]+\d{4}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?[ \t]+\d{1,2}(?:st|nd|rd|th)?,?[ \t]+\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})\b`)
+	passportRe = regexp.MustCompile(`\b[A-Z0-9]{1,3}[0-9]{5,9}[A-Z0-9]?\b|\b[A-Z]{1,2}[0-9]{6,8}\b`)
+)
+
+// cues runs the context-cued detectors.
+func (d *detector) cues(hasDigit bool) {
+	trie, kinds := cueTrie()
+	en := d.s.enabled
+	wantName := en[scan.Person]
+	wantAddr := en[scan.Address] && hasDigit
+	wantDOB := en[scan.DateOfBirth] && hasDigit
+	wantPass := en[scan.Passport] && hasDigit
+	if !wantName && !wantAddr && !wantDOB && !wantPass {
+		return
+	}
+	t := d.text
+	lastAddr := -1
+	trie.Walk(*d.lower, func(end, n, pattern int64) bool {
+		s, e := int(end-n+1), int(end+1)
+		switch kinds[pattern] {
+		case cueName:
+			if wantName && (s == 0 || !isAlnum((*d.lower)[s-1])) {
+				d.nameAfter(e, 0.8, 3)
+			}
+		case cueTitle:
+			if wantName && (s == 0 || !isAlnum((*d.lower)[s-1])) && t[s] >= 'A' && t[s] <= 'Z' {
+				d.nameAfter(e, 0.85, 3)
+			}
+		case cueDOB:
+			if wantDOB {
+				w := t[e:min(len(t), e+40)]
+				if loc := dobText.FindStringIndex(w); loc != nil {
+					d.add(scan.DateOfBirth, "date-of-birth", e+loc[0], e+loc[1], 0.9)
+				}
+			}
+		case cuePassport:
+			if wantPass {
+				w := t[e:min(len(t), e+40)]
+				if loc := passportRe.FindStringIndex(w); loc != nil {
+					d.add(scan.Passport, "passport", e+loc[0], e+loc[1], 0.9)
+				}
+			}
+		case cueStreet:
+			if wantAddr && s > lastAddr {
+				lastAddr = d.address(s, e)
+			}
+		}
+		return true
+	})
+}
+
+// address tries the street patterns on a window around a street word and
+// returns the end of the window it covered.
+func (d *detector) address(s, e int) int {
+	t := d.text
+	ws := max(0, s-80)
+	if k := strings.LastIndexByte(t[ws:s], '\n'); k >= 0 {
+		ws += k + 1
+	}
+	for ws > 0 && ws < len(t) && !utf8.RuneStart(t[ws]) {
+		ws++
+	}
+	we := min(len(t), e+48)
+	if k := strings.IndexByte(t[e:we], '\n'); k >= 0 {
+		we = e + k
+	}
+	for we < len(t) && !utf8.RuneStart(t[we]) {
+		we++
+	}
+	w := t[ws:we]
+	for _, re := range []*regexp.Regexp{streetNumFirst, streetNumLast} {
+		for _, loc := range re.FindAllStringIndex(w, -1) {
+			ms, me := ws+loc[0], ws+loc[1]
+			if me <= s || ms >= e && ms > s+len(t[s:e]) {
+				// The match must involve this street word.
+				if !(ms <= s && me >= e) {
+					continue
+				}
+			}
+			if u := unitRe.FindStringIndex(t[me:min(len(t), me+24)]); u != nil {
+				me += u[1]
+			}
+			d.add(scan.Address, "street", ms, me, 0.8)
+		}
+	}
+	return we
+}
+
+// nameAfter reads up to max capitalized words after a cue as a name.
+func (d *detector) nameAfter(i int, score float64, maxWords int) {
+	t := d.text
+	for i < len(t) && (t[i] == ' ' || t[i] == '\t') {
+		i++
+	}
+	start, end, words := i, i, 0
+	for words < maxWords && i < len(t) {
+		r, size := utf8.DecodeRuneInString(t[i:])
+		if !unicode.IsUpper(r) {
+			break
+		}
+		j := i + size
+		for j < len(t) {
+			r2, s2 := utf8.DecodeRuneInString(t[j:])
+			if !(unicode.IsLetter(r2) || r2 == '\'' || r2 == '’' || r2 == '-') {
+				break
+			}
+			j += s2
+		}
+		word := t[i:j]
+		initial := false
+		if j < len(t) && t[j] == '.' && j-i == size {
+			j++ // middle initial "D."
+			initial = true
+		}
+		if !initial && (stopWord(word) || j-i < 2) {
+			break
+		}
+		words++
+		end = j
+		i = j
+		if i < len(t) && t[i] == ' ' && i+1 < len(t) {
+			i++
+			continue
+		}
+		break
+	}
+	if words > 0 && end > start {
+		d.add(scan.Person, "name-cue", start, end, score)
+	}
+}
+
+// gazetteerNames reports a known first name followed by a capitalized
+// word (a surname, optionally after a middle initial).
+func (d *detector) gazetteerNames() {
+	t := d.text
+	for i := 0; i < len(t); {
+		if !(t[i] >= 'A' && t[i] <= 'Z') && t[i] < 0x80 || (i > 0 && isAlnum(t[i-1])) {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(t[i:])
+		if !unicode.IsUpper(r) {
+			i += size
+			continue
+		}
+		j := wordEnd(t, i)
+		if _, ok := firstNames[t[i:j]]; !ok {
+			i = j
+			continue
+		}
+		k := j
+		if k+3 < len(t) && t[k] == ' ' && t[k+1] >= 'A' && t[k+1] <= 'Z' && t[k+2] == '.' && t[k+3] == ' ' {
+			k += 3
+		}
+		if k+1 < len(t) && t[k] == ' ' {
+			r2, _ := utf8.DecodeRuneInString(t[k+1:])
+			if unicode.IsUpper(r2) {
+				e := wordEnd(t, k+1)
+				last := t[k+1 : e]
+				if e-(k+1) >= 2 && !stopWord(last) && !streetWord(last) {
+					d.add(scan.Person, "name-gazetteer", i, e, 0.75)
+					i = e
+					continue
+				}
+			}
+		}
+		i = j
+	}
+}
+
+func wordEnd(t string, i int) int {
+	for i < len(t) {
+		r, s := utf8.DecodeRuneInString(t[i:])
+		if !(unicode.IsLetter(r) || r == '\'' || r == '-') {
+			break
+		}
+		i += s
+	}
+	return i
+}
+
+func streetWord(w string) bool {
+	switch strings.ToLower(w) {
+	case "street", "st", "avenue", "ave", "road", "rd", "lane", "drive", "court", "place", "way", "boulevard":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,433 @@
+package pii
+
+import (
+	"net/netip"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"rampart/internal/scan"
+)
+
+// Context words, matched in lower-cased text near a candidate.
+var (
+	phoneBefore = []string{"phone", "tel", "call", "mobile", "cell", "fax", "office", "reach", "answering",
+		"whatsapp", "contact", "ring", "text me", "sms", "ph.", "ph:", "mob", "dial", "number", "nummer",
+		"telefon", "teléfono", "telefone", "téléphone", "телефон", "handy", "portable", "cellulare"}
+	phoneAfter  = []string{"office", "fax", "mobile", "cell", "home", "work", "(m)", "(w)", "(h)"}
+	notPII      = []string{"order", "invoice", "tracking", "isbn", "issn", "ref", "ticket", "serial", "sku", "part no", "model", "version", "build", "case #", "po #", "confirmation", "transaction", "shipment", "parcel", "item"}
+	ssnWords    = []string{"ssn", "social security", "social sec", "ss#", "ss #", "tin", "taxpayer"}
+	versionCtx  = []string{"version", "ver.", "ver ", "release", "build", "firmware", "v.", "python", "node", "go1", "chrome", "firefox", "kernel", "ios ", "android", "oid"}
+	cardWords   = []string{"card", "visa", "mastercard", "amex", "credit", "debit", "cc", "pan"}
+	passWords   = []string{"passport"}
+	dobWords    = []string{"born", "date of birth", "dob", "d.o.b", "birthday", "birth date", "birthdate", "geboren", "né le", "née le", "nacimiento", "nascimento", "nato il", "nata il"}
+)
+
+// cluster is a run of digit groups joined by single separators.
+type cluster struct {
+	start, end int    // byte range in text, extension included
+	digits     string // the digits only
+	groups     []string
+	seps       string // the separators between groups, in order
+	plus       bool   // starts with "+"
+	paren      bool   // contains "(" or ")"
+	ext        bool   // has an extension (x123, ext. 123)
+}
+
+// numbers finds digit clusters and classifies each as a card, SSN, IP
+// address, date (of birth), phone number or nothing.
+func (d *detector) numbers() {
+	t := d.text
+	for i := 0; i < len(t); {
+		c := t[i]
+		startOK := isDigit(c) || ((c == '+' || c == '(') && i+1 < len(t) && isDigit(t[i+1]))
+		if !startOK || (i > 0 && (isAlnum(t[i-1]) || t[i-1] == '.' && i > 1 && isDigit(t[i-2]))) {
+			i++
+			continue
+		}
+		cl, next := readCluster(t, i)
+		i = next
+		if cl == nil {
+			continue
+		}
+		d.classify(cl)
+	}
+}
+
+// readCluster reads digit groups starting at i. It returns nil when the
+// run is glued to letters (an identifier, not a number).
+func readCluster(t string, i int) (*cluster, int) {
+	cl := &cluster{start: i}
+	var digits strings.Builder
+	j := i
+	if t[j] == '+' {
+		cl.plus = true
+		j++
+	}
+	for {
+		if j < len(t) && t[j] == '(' {
+			cl.paren = true
+			j++
+		}
+		g := j
+		for j < len(t) && isDigit(t[j]) {
+			j++
+		}
+		if j == g {
+			break
+		}
+		cl.groups = append(cl.groups, t[g:j])
+		digits.WriteString(t[g:j])
+		cl.end = j
+		if j < len(t) && t[j] == ')' {
+			cl.paren = true
+			j++
+			cl.end = j
+		}
+		// A separator (at most two characters, e.g. ") " or " - ")
+		// continues the cluster only if a digit or "(" follows.
+		k := j
+		for k < len(t) && k-j < 3 && (t[k] == ' ' || t[k] == '-' || t[k] == '.' || t[k] == '/') {
+			k++
+		}
+		if k == j || k >= len(t) || !(isDigit(t[k]) || t[k] == '(') || k-j > 2 && t[j:k] != " - " {
+			break
+		}
+		cl.seps += sepClass(t[j:k])
+		j = k
+	}
+	if len(cl.groups) == 0 {
+		return nil, j + 1
+	}
+	// Extension: x123, ext 123, ext. 123.
+	e := cl.end
+	for _, p := range []string{"x", " x", " ext. ", " ext ", "ext.", "ext", " x "} {
+		if strings.HasPrefix(strings.ToLower(t[e:min(len(t), e+len(p))]), p) {
+			k := e + len(p)
+			g := k
+			for k < len(t) && isDigit(t[k]) && k-g < 6 {
+				k++
+			}
+			if k > g && (k == len(t) || !isAlnum(t[k])) {
+				cl.end, cl.ext = k, true
+			}
+			break
+		}
+	}
+	if cl.end < len(t) && isAlnum(t[cl.end]) {
+		// Glued to letters or more digits: an identifier.
+		k := cl.end
+		for k < len(t) && isAlnum(t[k]) {
+			k++
+		}
+		return nil, k
+	}
+	if cl.end < len(t)-1 && t[cl.end] == '.' && isDigit(t[cl.end+1]) {
+		return nil, cl.end + 1 // e.g. a fifth dotted group
+	}
+	cl.digits = digits.String()
+	return cl, max(cl.end, i+1)
+}
+
+func sepClass(s string) string {
+	switch s {
+	case " ", "-", ".", "/":
+		return s
+	}
+	return "~" // mixed, e.g. ") " or " - "
+}
+
+func (d *detector) classify(cl *cluster) {
+	n := len(cl.digits)
+	s, e := cl.start, cl.end
+	before := func(k int, words []string) bool { return d.near(s-k, s, words) }
+	uniform := len(cl.seps) == 0 || strings.Count(cl.seps, cl.seps[:1]) == len(cl.seps)
+	if before(24, notPII) && !before(16, phoneBefore) {
+		return
+	}
+
+	// IPv4: four dotted groups, each 0-255, no leading zeros.
+	if len(cl.groups) == 4 && cl.seps == "..." && !cl.plus && !cl.paren && !cl.ext {
+		ok := true
+		for _, g := range cl.groups {
+			if len(g) > 3 || (len(g) > 1 && g[0] == '0') || atoi(g) > 255 {
+				ok = false
+			}
+		}
+		if ok {
+			if !before(12, versionCtx) && !(s > 0 && (d.text[s-1] == 'v' || d.text[s-1] == 'V')) {
+				d.add(scan.IPAddress, "ipv4", s, e, 0.95)
+			}
+			return
+		}
+	}
+
+	// Dates: never PII by themselves; a date of birth with a cue.
+	if isDate(cl) {
+		if before(40, dobWords) {
+			d.add(scan.DateOfBirth, "date-of-birth", s, e, 0.9)
+		}
+		return
+	}
+
+	// US SSN: 3-2-4, or 9 digits next to an SSN cue.
+	if !cl.plus && !cl.paren && !cl.ext {
+		if len(cl.groups) == 3 && len(cl.groups[0]) == 3 && len(cl.groups[1]) == 2 && len(cl.groups[2]) == 4 &&
+			(cl.seps == "--" || (cl.seps == "  " && before(30, ssnWords))) {
+			if validSSN(cl.groups[0], cl.groups[1], cl.groups[2]) && !before(20, phoneBefore) {
+				d.add(scan.USSSN, "ssn", s, e, 0.95)
+				return
+			}
+		}
+		if n == 9 && len(cl.groups) == 1 && before(30, ssnWords) && validSSN(cl.digits[:3], cl.digits[3:5], cl.digits[5:]) {
+			d.add(scan.USSSN, "ssn", s, e, 0.9)
+			return
+		}
+	}
+
+	// Payment cards: 12-19 digits, one kind of separator, Luhn + IIN.
+	if n >= 12 && n <= 19 && !cl.plus && !cl.paren && !cl.ext && uniform && (cl.seps == "" || cl.seps[0] == ' ' || cl.seps[0] == '-') {
+		if validCard(cl.digits) {
+			d.add(scan.CreditCard, cardBrand(cl.digits), s, e, 1)
+			return
+		}
+		if before(30, cardWords) {
+			return // a card number that fails its checksum is not PII
+		}
+	}
+
+	// Passports: a number right after a passport cue.
+	if before(30, passWords) && n >= 6 && n <= 10 && len(cl.groups) == 1 {
+		d.add(scan.Passport, "passport", s, e, 0.9)
+		return
+	}
+
+	d.phone(cl, before(40, phoneBefore) || d.near(e, e+16, phoneAfter))
+}
+
+// phone accepts a cluster as a phone number: international numbers that
+// libphonenumber validates, common national layouts, or any plausible
+// number next to a phone cue.
+func (d *detector) phone(cl *cluster, cue bool) {
+	n := len(cl.digits)
+	if n < 7 || n > 15 {
+		return
+	}
+	s, e := cl.start, cl.end
+	raw := d.text[s:e]
+	if cl.ext {
+		// Validate without the extension.
+		for _, sep := range []string{" ext", "ext", " x", "x", "X"} {
+			if k := strings.LastIndex(raw, sep); k > 0 {
+				raw = raw[:k]
+				break
+			}
+		}
+	}
+	intl := cl.plus || strings.HasPrefix(cl.digits, "00")
+	if intl {
+		num := raw
+		if !cl.plus {
+			num = "+" + strings.TrimLeft(strings.TrimPrefix(raw, "00"), " -.")
+		}
+		if p, err := phonenumbers.Parse(num, ""); err == nil && phonenumbers.IsValidNumber(p) {
+			d.add(scan.Phone, "phone-intl", s, e, 0.95)
+			return
+		}
+		if cue && len(cl.groups) > 1 || cl.plus && len(cl.groups) > 0 && n >= 10 {
+			d.add(scan.Phone, "phone", s, e, 0.7)
+		}
+		return
+	}
+	if cue {
+		d.add(scan.Phone, "phone", s, e, 0.85)
+		return
+	}
+	// No cue: only layouts that are hard to mistake for other numbers.
+	if nanpLayout(cl) {
+		d.add(scan.Phone, "phone-nanp", s, e, 0.85)
+		return
+	}
+	if len(cl.groups) >= 2 && cl.digits[0] == '0' && n >= 9 && n <= 12 {
+		if p, err := phonenumbers.Parse(raw, d.s.region); err == nil && phonenumbers.IsValidNumber(p) {
+			d.add(scan.Phone, "phone-national", s, e, 0.75)
+			return
+		}
+	}
+	if p, err := phonenumbers.Parse(raw, d.s.region); err == nil && phonenumbers.IsValidNumber(p) && len(cl.groups) >= 2 {
+		d.add(scan.Phone, "phone-region", s, e, 0.75)
+	}
+}
+
+// nanpLayout: (212) 555-0100, 212-555-0100, 212.555.0100, 1-212-555-0100,
+// 001-212-555-0100.
+func nanpLayout(cl *cluster) bool {
+	g := cl.groups
+	if len(g) > 0 && (g[0] == "1" || g[0] == "001") && len(g) == 4 {
+		g = g[1:]
+	}
+	if len(g) != 3 || len(g[0]) != 3 || len(g[1]) != 3 || len(g[2]) != 4 {
+		return false
+	}
+	seps := cl.seps
+	if len(seps) == 3 {
+		seps = seps[1:]
+	}
+	return cl.paren || seps == "--" || seps == ".." || seps == "~-"
+}
+
+// isDate recognizes yyyy-mm-dd, dd/mm/yyyy, mm/dd/yy, dd.mm.yyyy and the
+// like (three groups, a plausible month and day).
+func isDate(cl *cluster) bool {
+	if len(cl.groups) != 3 || cl.plus || cl.paren || (cl.seps != "--" && cl.seps != "//" && cl.seps != ".." && cl.seps != "  ") {
+		return false
+	}
+	a, b, c := cl.groups[0], cl.groups[1], cl.groups[2]
+	switch {
+	case len(a) == 4 && len(b) <= 2 && len(c) <= 2:
+		return atoi(b) >= 1 && atoi(b) <= 12 && atoi(c) >= 1 && atoi(c) <= 31
+	case len(a) <= 2 && len(b) <= 2 && (len(c) == 4 || len(c) == 2):
+		x, y := atoi(a), atoi(b)
+		return x >= 1 && y >= 1 && ((x <= 31 && y <= 12) || (x <= 12 && y <= 31))
+	}
+	return false
+}
+
+func atoi(s string) int {
+	v := 0
+	for i := 0; i < len(s); i++ {
+		v = v*10 + int(s[i]-'0')
+	}
+	return v
+}
+
+// emails expands around every "@".
+func (d *detector) emails() {
+	t := d.text
+	last := 0
+	for {
+		k := strings.IndexByte(t[last:], '@')
+		if k < 0 {
+			return
+		}
+		at := last + k
+		last = at + 1
+		s := at
+		for s > 0 && isLocal(t[s-1]) {
+			s--
+		}
+		for s < at && t[s] == '.' {
+			s++
+		}
+		e := at + 1
+		for e < len(t) && (isAlnum(t[e]) && t[e] < 0x80 || t[e] == '-' || t[e] == '.') {
+			e++
+		}
+		for e > at+1 && (t[e-1] == '.' || t[e-1] == '-') {
+			e--
+		}
+		if s == at || e == at+1 {
+			continue
+		}
+		domain := t[at+1 : e]
+		dot := strings.LastIndexByte(domain, '.')
+		if dot <= 0 || strings.Contains(domain, "..") || len(domain)-dot-1 < 2 {
+			continue
+		}
+		tld := domain[dot+1:]
+		if !allLetters(tld) {
+			continue
+		}
+		d.add(scan.Email, "email", s, e, 1)
+		last = e
+	}
+}
+
+func isLocal(c byte) bool {
+	return isAlnum(c) && c < 0x80 || strings.IndexByte(".!#$%&'*+/=?^_`{|}~-", c) >= 0
+}
+
+func allLetters(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i] | 0x20
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// ibans finds CCkk followed by 11-30 alphanumerics, optionally in groups
+// of four, and keeps those that pass the length table and mod-97.
+func (d *detector) ibans() {
+	t := d.text
+	for i := 0; i+4 <= len(t); i++ {
+		if !(isUpper(t[i]) && isUpper(t[i+1]) && isDigit(t[i+2]) && isDigit(t[i+3])) || (i > 0 && isAlnum(t[i-1])) {
+			continue
+		}
+		want, ok := ibanLengths[t[i:i+2]]
+		if !ok {
+			continue
+		}
+		var b strings.Builder
+		j := i
+		end := i
+		for j < len(t) && b.Len() < want {
+			c := t[j]
+			switch {
+			case isDigit(c) || isUpper(c):
+				b.WriteByte(c)
+				j++
+				end = j
+			case c == ' ' && j+1 < len(t) && (isDigit(t[j+1]) || isUpper(t[j+1])):
+				j++
+			default:
+				j = len(t) + 1
+			}
+		}
+		if b.Len() != want || (end < len(t) && isAlnum(t[end])) {
+			continue
+		}
+		if validIBAN(b.String()) {
+			d.add(scan.IBAN, "iban", i, end, 1)
+			i = end - 1
+		}
+	}
+}
+
+func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
+
+// ipv6 parses runs of hex digits, colons and dots that contain at least
+// two colons.
+func (d *detector) ipv6() {
+	t := d.text
+	isHexColon := func(c byte) bool {
+		return isDigit(c) || ('a' <= c|0x20 && c|0x20 <= 'f') || c == ':' || c == '.'
+	}
+	for i := 0; i < len(t); {
+		if !isHexColon(t[i]) || (i > 0 && isAlnum(t[i-1])) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(t) && isHexColon(t[j]) {
+			j++
+		}
+		run := strings.TrimRight(t[i:j], ".")
+		end := i + len(run)
+		if strings.Count(run, ":") >= 2 && (end >= len(t) || !isAlnum(t[end])) {
+			groups := 0
+			digit := false
+			for _, g := range strings.Split(run, ":") {
+				if g != "" {
+					groups++
+				}
+				digit = digit || strings.ContainsAny(g, "0123456789")
+			}
+			if a, err := netip.ParseAddr(run); err == nil && a.Is6() && digit && (groups >= 3 || strings.Contains(run, "::") && groups >= 2) {
+				d.add(scan.IPAddress, "ipv6", i, end, 0.95)
+			}
+		}
+		i = max(j, i+1)
+	}
+}

@@ -1,0 +1,268 @@
+// Package pii finds personal data: e-mail addresses, phone numbers, payment
+// cards, IBANs, US social security numbers, IP addresses, and — from
+// context cues and small gazetteers — person names, street addresses,
+// dates of birth and passport numbers. Structured types are validated
+// (Luhn and IIN ranges, IBAN mod-97 and lengths, SSA rules, libphonenumber)
+// rather than only matched.
+package pii
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"rampart/internal/config"
+	"rampart/internal/scan"
+)
+
+// Name is the scanner's registry name.
+const Name = "pii"
+
+func init() {
+	scan.Register(scan.Spec{
+		Name:    Name,
+		Doc:     "Finds personal data (EMAIL, PHONE, CREDIT_CARD, IBAN, US_SSN, IP_ADDRESS with validators; PERSON, ADDRESS, DATE_OF_BIRTH, PASSPORT from context cues and gazetteers).",
+		Input:   true,
+		Output:  true,
+		Default: true,
+		New: func(settings scan.Decoder) (scan.Scanner, error) {
+			var s Settings
+			if settings != nil {
+				if err := settings(&s); err != nil {
+					return nil, err
+				}
+			}
+			return New(s)
+		},
+	})
+}
+
+// AllTypes lists the finding types this scanner reports.
+var AllTypes = []string{
+	scan.Email, scan.Phone, scan.CreditCard, scan.IBAN, scan.USSSN, scan.IPAddress,
+	scan.Person, scan.Address, scan.DateOfBirth, scan.Passport,
+}
+
+// Settings configure the scanner.
+type Settings struct {
+	// Types limits the reported types (default: all of AllTypes).
+	Types []string `yaml:"types"`
+	// Region is the default region (ISO 3166 alpha-2) for phone numbers
+	// written without a country code; default "US".
+	Region string `yaml:"region"`
+}
+
+// Scanner is the PII scanner. It is safe for concurrent use.
+type Scanner struct {
+	enabled map[string]bool
+	region  string
+}
+
+// New builds a scanner. Problems come back as config.Problems.
+func New(s Settings) (*Scanner, error) {
+	c := config.NewChecker()
+	sc := &Scanner{enabled: map[string]bool{}, region: "US"}
+	if len(s.Types) == 0 {
+		for _, t := range AllTypes {
+			sc.enabled[t] = true
+		}
+	}
+	for i, t := range s.Types {
+		if !slices.Contains(AllTypes, t) {
+			c.Field("types").Index(i).Failf("unknown type %q (want one of %s)", t, strings.Join(AllTypes, ", "))
+			continue
+		}
+		sc.enabled[t] = true
+	}
+	if s.Region != "" {
+		r := strings.ToUpper(s.Region)
+		if !phonenumbers.GetSupportedRegions()[r] {
+			c.Field("region").Failf("unknown phone region %q", s.Region)
+		}
+		sc.region = r
+	}
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	return sc, nil
+}
+
+// Name implements scan.Scanner.
+func (s *Scanner) Name() string { return Name }
+
+// Holdback implements guard.Holdbacker: the longest value reported is a
+// multi-line street address or an IBAN written in groups.
+func (s *Scanner) Holdback() int { return 128 }
+
+// Scan implements scan.Scanner over every view, mapping spans back to the
+// original segments and reporting each (type, span) once.
+func (s *Scanner) Scan(ctx context.Context, t *scan.Text) ([]scan.Finding, error) {
+	views := t.Views
+	if views == nil {
+		views = make([]scan.View, len(t.Segments))
+		for i, seg := range t.Segments {
+			views[i] = scan.View{Segment: i, Kind: "raw", Text: seg.Text}
+		}
+	}
+	var out []scan.Finding
+	for i := range views {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		v := &views[i]
+		for _, m := range s.find(v.Text) {
+			sp := v.Span(m.start, m.end)
+			if sp.End <= sp.Start {
+				continue
+			}
+			f := scan.Finding{Scanner: Name, Type: m.typ, Rule: m.rule, Span: sp, Score: m.score}
+			if !slices.ContainsFunc(out, func(o scan.Finding) bool {
+				return o.Type == f.Type && o.Span.Segment == sp.Segment && o.Span.Start < sp.End && sp.Start < o.Span.End
+			}) {
+				out = append(out, f)
+			}
+		}
+	}
+	return out, nil
+}
+
+// match is one detection in a view, in view byte offsets.
+type match struct {
+	typ, rule  string
+	start, end int
+	score      float64
+}
+
+// find runs every enabled detector on one text.
+func (s *Scanner) find(text string) []match {
+	if text == "" {
+		return nil
+	}
+	d := detector{s: s, text: text}
+	d.lower = lowerPool.Get().(*[]byte)
+	defer lowerPool.Put(d.lower)
+	*d.lower = lowerASCII((*d.lower)[:0], text)
+	hasDigit := strings.ContainsAny(text, "0123456789")
+	if s.enabled[scan.Email] && strings.IndexByte(text, '@') >= 0 {
+		d.emails()
+	}
+	if hasDigit {
+		d.numbers()
+		if s.enabled[scan.IBAN] {
+			d.ibans()
+		}
+		if s.enabled[scan.IPAddress] && strings.IndexByte(text, ':') >= 0 {
+			d.ipv6()
+		}
+	}
+	d.cues(hasDigit)
+	if s.enabled[scan.Person] {
+		d.gazetteerNames()
+	}
+	return d.resolve()
+}
+
+var lowerPool = sync.Pool{New: func() any { return new([]byte) }}
+
+func lowerASCII(dst []byte, s string) []byte {
+	dst = append(dst, s...)
+	for i, c := range dst {
+		if 'A' <= c && c <= 'Z' {
+			dst[i] = c + 'a' - 'A'
+		}
+	}
+	return dst
+}
+
+// detector holds the state of one find call.
+type detector struct {
+	s     *Scanner
+	text  string
+	lower *[]byte
+	out   []match
+}
+
+func (d *detector) add(typ, rule string, start, end int, score float64) {
+	if d.s.enabled[typ] && end > start {
+		d.out = append(d.out, match{typ: typ, rule: rule, start: start, end: end, score: score})
+	}
+}
+
+// resolve settles overlaps: structured types exclude each other by rank
+// (a card number is not also a phone number), a name inside an address is
+// part of the address, and an address may contain other types.
+func (d *detector) resolve() []match {
+	rank := func(t string) int {
+		switch t {
+		case scan.Email:
+			return 9
+		case scan.CreditCard, scan.IBAN:
+			return 8
+		case scan.USSSN, scan.IPAddress:
+			return 7
+		case scan.Passport, scan.DateOfBirth:
+			return 6
+		case scan.Phone:
+			return 5
+		}
+		return 1
+	}
+	structured := func(t string) bool { return t != scan.Address && t != scan.Person }
+	var out []match
+	for i, m := range d.out {
+		drop := false
+		for j, o := range d.out {
+			if i == j || !(o.start < m.end && m.start < o.end) {
+				continue
+			}
+			switch {
+			case m.typ == o.typ:
+				// Same type: keep the longer, then the first.
+				drop = (o.end-o.start) > (m.end-m.start) || ((o.end-o.start) == (m.end-m.start) && j < i)
+			case m.typ == scan.Person && (o.typ == scan.Address || o.typ == scan.Email):
+				drop = true
+			case structured(m.typ) && structured(o.typ):
+				drop = rank(o.typ) > rank(m.typ) || (rank(o.typ) == rank(m.typ) && j < i)
+			}
+			if drop {
+				break
+			}
+		}
+		if !drop {
+			out = append(out, m)
+		}
+	}
+	slices.SortFunc(out, func(a, b match) int {
+		if a.start != b.start {
+			return a.start - b.start
+		}
+		return a.end - b.end
+	})
+	return out
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+func isAlnum(c byte) bool {
+	return isDigit(c) || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || c == '_' || c >= 0x80
+}
+
+// near reports whether any of words occurs in lower[from:to].
+func (d *detector) near(from, to int, words []string) bool {
+	from, to = max(0, from), min(len(d.text), to)
+	if from >= to {
+		return false
+	}
+	w := string((*d.lower)[from:to])
+	for _, k := range words {
+		if strings.Contains(w, k) {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *detector) String() string { return fmt.Sprintf("detector(%d bytes)", len(d.text)) }
