@@ -1,11 +1,20 @@
 // Package ratelimit admits requests against per-key, per-tenant and
 // per-IP limits: reserve an estimate before forwarding, then settle with
 // the real usage.
+//
+// Two backends sit behind the Limiter interface: an in-memory one for a
+// single node and a Redis one (one atomic Lua script per decision) for
+// several replicas sharing the same limits. New picks one. See
+// docs/limits.md for the semantics.
 package ratelimit
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
+	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -21,22 +30,96 @@ type Limits struct {
 	MonthlyCost   float64 `yaml:"monthly_cost" json:"monthly_cost,omitempty"`
 }
 
+// IsZero reports whether no limit is set.
+func (l Limits) IsZero() bool { return l == Limits{} }
+
+// Merge returns l with every zero field taken from def: a key record's
+// own rpm/tpm override the configured key defaults field by field.
+func (l Limits) Merge(def Limits) Limits {
+	pick := func(a, b int64) int64 {
+		if a != 0 {
+			return a
+		}
+		return b
+	}
+	pickf := func(a, b float64) float64 {
+		if a != 0 {
+			return a
+		}
+		return b
+	}
+	return Limits{
+		RPM:           pick(l.RPM, def.RPM),
+		TPM:           pick(l.TPM, def.TPM),
+		Concurrency:   pick(l.Concurrency, def.Concurrency),
+		DailyTokens:   pick(l.DailyTokens, def.DailyTokens),
+		MonthlyTokens: pick(l.MonthlyTokens, def.MonthlyTokens),
+		DailyCost:     pickf(l.DailyCost, def.DailyCost),
+		MonthlyCost:   pickf(l.MonthlyCost, def.MonthlyCost),
+	}
+}
+
 // Request describes one request to admit.
 type Request struct {
 	KeyID, Tenant, IP, Model string
-	Key                      Limits // the key's own limits (from the key record)
+	Key                      Limits // the key's own limits (from the key record); zero fields fall back to the config's key defaults
 	EstTokens                int64  // prompt estimate + max_tokens
+	// MaxTokens is the part of EstTokens reserved for the completion
+	// (the request's max_tokens, or the default the gateway assumed).
+	// It prices the estimate (output tokens cost more) and lets Consume
+	// count streamed completion tokens against it. Zero: EstTokens is
+	// all prompt.
+	MaxTokens int64
 }
 
+// Error codes carried by Denied.Code, the same as OpenAI's.
+const (
+	CodeRateLimit = "rate_limit_exceeded" // rpm, tpm, concurrency; also Redis unreachable with on_redis_error: closed
+	CodeQuota     = "quota_exceeded"      // daily/monthly token and cost budgets
+)
+
+// ErrUnavailable is wrapped by the Denied returned when the shared store
+// (Redis) cannot be reached and on_redis_error is "closed":
+// errors.Is(err, ErrUnavailable) tells it apart from a real limit.
+var ErrUnavailable = errors.New("rate limit store unavailable")
+
 // Denied is the error Reserve returns when a limit refuses the request.
+// The gateway answers 429 with Code, Message and a Retry-After header
+// (Denied.SetHeaders).
 type Denied struct {
 	Code       string // rate_limit_exceeded | quota_exceeded
 	Message    string
 	RetryAfter time.Duration
 	Status     Status
+	// Dimension names the limit that refused: rpm, tpm, concurrency,
+	// daily_tokens, monthly_tokens, daily_cost, monthly_cost or store.
+	Dimension string
+	// Scope is the subject whose limit refused: key, tenant or ip.
+	Scope string
+	// Err is ErrUnavailable when the store could not be reached.
+	Err error
 }
 
 func (d *Denied) Error() string { return fmt.Sprintf("%s: %s", d.Code, d.Message) }
+
+// Unwrap returns Err (ErrUnavailable or nil).
+func (d *Denied) Unwrap() error { return d.Err }
+
+// RetryAfterSeconds is the Retry-After value: whole seconds, rounded up,
+// at least 1.
+func (d *Denied) RetryAfterSeconds() int64 {
+	s := int64(math.Ceil(d.RetryAfter.Seconds()))
+	if s < 1 {
+		s = 1
+	}
+	return s
+}
+
+// SetHeaders sets Retry-After and the x-ratelimit-* headers of a 429.
+func (d *Denied) SetHeaders(h http.Header) {
+	d.Status.SetHeaders(h)
+	h.Set("Retry-After", strconv.FormatInt(d.RetryAfterSeconds(), 10))
+}
 
 // Status feeds the x-ratelimit-* response headers. A negative Limit means
 // no such limit applies (the header is left out).
@@ -45,6 +128,44 @@ type Status struct {
 	ResetRequests                    time.Duration
 	LimitTokens, RemainingTokens     int64
 	ResetTokens                      time.Duration
+}
+
+// NoStatus is the Status of a request no rpm or tpm limit applies to.
+var NoStatus = Status{LimitRequests: -1, LimitTokens: -1}
+
+// SetHeaders sets x-ratelimit-limit-requests, -remaining-requests,
+// -reset-requests and the -tokens variants, as OpenAI does; a dimension
+// with a negative Limit is left out (and its headers deleted).
+func (s Status) SetHeaders(h http.Header) {
+	set := func(kind string, limit, remaining int64, reset time.Duration) {
+		if limit < 0 {
+			h.Del("x-ratelimit-limit-" + kind)
+			h.Del("x-ratelimit-remaining-" + kind)
+			h.Del("x-ratelimit-reset-" + kind)
+			return
+		}
+		h.Set("x-ratelimit-limit-"+kind, strconv.FormatInt(limit, 10))
+		h.Set("x-ratelimit-remaining-"+kind, strconv.FormatInt(max(remaining, 0), 10))
+		h.Set("x-ratelimit-reset-"+kind, FormatReset(reset))
+	}
+	set("requests", s.LimitRequests, s.RemainingRequests, s.ResetRequests)
+	set("tokens", s.LimitTokens, s.RemainingTokens, s.ResetTokens)
+}
+
+// FormatReset formats a reset delay like OpenAI: "0s", "20ms", "1s",
+// "1.5s", "6m0s". Delays under a second keep milliseconds (rounded up),
+// longer ones keep tenths of a second under a minute and whole seconds above.
+func FormatReset(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0s"
+	case d < time.Second:
+		return ((d + time.Millisecond - 1) / time.Millisecond * time.Millisecond).String()
+	case d < time.Minute:
+		return ((d + 100*time.Millisecond - 1) / (100 * time.Millisecond) * (100 * time.Millisecond)).String()
+	default:
+		return ((d + time.Second - 1) / time.Second * time.Second).String()
+	}
 }
 
 // Reservation is an admitted request's hold on its limits.
