@@ -12,10 +12,12 @@ import (
 // Context words, matched in lower-cased text near a candidate.
 var (
 	phoneBefore = []string{"phone", "tel", "call", "mobile", "cell", "fax", "office", "reach", "answering",
-		"whatsapp", "contact", "ring", "text me", "sms", "ph.", "ph:", "mob", "dial", "number", "nummer",
+		"whatsapp", "contact", "ring", "text me", "sms", "message", "registered", "desk", "landline", "home:", "work:", "reach me", "ph.", "ph:", "mob", "dial", "number", "nummer",
 		"telefon", "teléfono", "telefone", "téléphone", "телефон", "handy", "portable", "cellulare"}
 	phoneAfter  = []string{"office", "fax", "mobile", "cell", "home", "work", "(m)", "(w)", "(h)"}
-	notPII      = []string{"order", "invoice", "tracking", "isbn", "issn", "ref", "ticket", "serial", "sku", "part no", "model", "version", "build", "case #", "po #", "confirmation", "transaction", "shipment", "parcel", "item"}
+	notPII      = []string{"order", "invoice", "tracking", "isbn", "issn", "ref", "ticket", "serial", "sku", "part no", "model", "version", "build", "case #", "po #", "confirmation", "transaction", "shipment", "parcel", "item",
+		"license", "licence", "account", "acct", "member", "policy", "routing", "customer id", "employee id", "user id", "id:", "id #", "id number", "zip", "postcode", "postal code", "price", "total", "amount", "$", "€", "£"}
+	strongPhone = []string{"phone", "tel", "call", "mobile", "cell", "fax", "whatsapp", "sms"}
 	ssnWords    = []string{"ssn", "social security", "social sec", "ss#", "ss #", "tin", "taxpayer"}
 	versionCtx  = []string{"version", "ver.", "ver ", "release", "build", "firmware", "v.", "python", "node", "go1", "chrome", "firefox", "kernel", "ios ", "android", "oid"}
 	cardWords   = []string{"card", "visa", "mastercard", "amex", "credit", "debit", "cc", "pan"}
@@ -83,6 +85,10 @@ func readCluster(t string, i int) (*cluster, int) {
 			cl.paren = true
 			j++
 			cl.end = j
+			if j < len(t) && isDigit(t[j]) {
+				cl.seps += "~" // (579)888-3058
+				continue
+			}
 		}
 		// A separator (at most two characters, e.g. ") " or " - ")
 		// continues the cluster only if a digit or "(" follows.
@@ -142,8 +148,17 @@ func (d *detector) classify(cl *cluster) {
 	s, e := cl.start, cl.end
 	before := func(k int, words []string) bool { return d.near(s-k, s, words) }
 	uniform := len(cl.seps) == 0 || strings.Count(cl.seps, cl.seps[:1]) == len(cl.seps)
-	if before(24, notPII) && !before(16, phoneBefore) {
+	if before(24, notPII) && !before(16, strongPhone) && !before(24, cardWords) && !before(24, ssnWords) {
 		return
+	}
+	// A date followed by a time (2015-12-22 04:34:22): the date part.
+	if len(cl.groups) > 3 && len(cl.seps) > 2 && cl.seps[2] == ' ' && (cl.seps[:2] == "--" || cl.seps[:2] == "//" || cl.seps[:2] == "..") {
+		head := &cluster{start: s, groups: cl.groups[:3], seps: cl.seps[:2]}
+		if isDate(head) {
+			head.end = s + len(cl.groups[0]) + len(cl.groups[1]) + len(cl.groups[2]) + 2
+			cl = head
+			e = cl.end
+		}
 	}
 
 	// IPv4: four dotted groups, each 0-255, no leading zeros.
@@ -174,7 +189,7 @@ func (d *detector) classify(cl *cluster) {
 	if !cl.plus && !cl.paren && !cl.ext {
 		if len(cl.groups) == 3 && len(cl.groups[0]) == 3 && len(cl.groups[1]) == 2 && len(cl.groups[2]) == 4 &&
 			(cl.seps == "--" || (cl.seps == "  " && before(30, ssnWords))) {
-			if validSSN(cl.groups[0], cl.groups[1], cl.groups[2]) && !before(20, phoneBefore) {
+			if validSSN(cl.groups[0], cl.groups[1], cl.groups[2]) && (!before(20, strongPhone) || before(30, ssnWords)) {
 				d.add(scan.USSSN, "ssn", s, e, 0.95)
 				return
 			}
@@ -210,7 +225,7 @@ func (d *detector) classify(cl *cluster) {
 // number next to a phone cue.
 func (d *detector) phone(cl *cluster, cue bool) {
 	n := len(cl.digits)
-	if n < 7 || n > 15 {
+	if n < 6 || n > 15 || n == 6 && (!cue || len(cl.groups) < 3) {
 		return
 	}
 	s, e := cl.start, cl.end
@@ -362,10 +377,11 @@ func allLetters(s string) bool {
 func (d *detector) ibans() {
 	t := d.text
 	for i := 0; i+4 <= len(t); i++ {
-		if !(isUpper(t[i]) && isUpper(t[i+1]) && isDigit(t[i+2]) && isDigit(t[i+3])) || (i > 0 && isAlnum(t[i-1])) {
+		if !(isLetter(t[i]) && isLetter(t[i+1]) && isDigit(t[i+2]) && isDigit(t[i+3])) || (i > 0 && isAlnum(t[i-1])) {
 			continue
 		}
-		want, ok := ibanLengths[t[i:i+2]]
+		// Lower-case IBANs are accepted; the checksum is case-free.
+		want, ok := ibanLengths[strings.ToUpper(t[i:i+2])]
 		if !ok {
 			continue
 		}
@@ -375,11 +391,11 @@ func (d *detector) ibans() {
 		for j < len(t) && b.Len() < want {
 			c := t[j]
 			switch {
-			case isDigit(c) || isUpper(c):
-				b.WriteByte(c)
+			case isDigit(c) || isLetter(c):
+				b.WriteByte(upper(c))
 				j++
 				end = j
-			case c == ' ' && j+1 < len(t) && (isDigit(t[j+1]) || isUpper(t[j+1])):
+			case c == ' ' && j+1 < len(t) && (isDigit(t[j+1]) || isLetter(t[j+1])):
 				j++
 			default:
 				j = len(t) + 1
@@ -395,7 +411,14 @@ func (d *detector) ibans() {
 	}
 }
 
-func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
+func isLetter(c byte) bool { return 'A' <= c|0x20 && c|0x20 <= 'z' }
+
+func upper(c byte) byte {
+	if 'a' <= c && c <= 'z' {
+		return c - 'a' + 'A'
+	}
+	return c
+}
 
 // ipv6 parses runs of hex digits, colons and dots that contain at least
 // two colons.
