@@ -4,6 +4,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -60,7 +61,29 @@ type Event struct {
 	Action string `json:"action,omitempty"` // key.create, key.revoke, key.quarantine, …
 	Target string `json:"target,omitempty"`
 	Reason string `json:"reason,omitempty"`
+
+	// Raw content, never stored or serialized as is: Record turns it into
+	// PromptHash/CompletionHash (always) and PromptText/CompletionText
+	// (per the content mode: nothing when hashed, PromptRedacted when
+	// redacted, Prompt when full; encrypted when a KEK is configured).
+	// Callers may instead fill PromptText/CompletionText themselves with
+	// the text to keep in redacted or full mode; hashed mode clears them.
+	Prompt             string `json:"-"`
+	Completion         string `json:"-"`
+	PromptRedacted     string `json:"-"`
+	CompletionRedacted string `json:"-"`
+
+	// Seq is set by Record to the event's sequence number in the chain
+	// once it is durable.
+	Seq uint64 `json:"-"`
 }
+
+// ErrUnavailable means the event was not durably recorded by the required
+// sinks: the request must be refused (503 audit_unavailable).
+var ErrUnavailable = errors.New("audit: event not recorded")
+
+// ErrNotRecorded is another name for ErrUnavailable.
+var ErrNotRecorded = ErrUnavailable
 
 // Recorder durably records events. Record returns only after the event is
 // durable in at least one sink (group commit makes that cheap); an error

@@ -1,0 +1,513 @@
+package audit
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"rampart/internal/config"
+	"rampart/internal/secret"
+)
+
+// Log is the audit log: it prepares events (hashing or encrypting their
+// content), appends them to the hash chain in the primary store through a
+// group-commit writer, and copies them to the other sinks. It implements
+// Recorder.
+type Log struct {
+	cfg     Config
+	logger  *slog.Logger
+	hasher  Hasher
+	signer  ed25519.PrivateKey
+	keyring *secret.Keyring // nil: content stored unencrypted
+	store   *sqlStore
+
+	required []Sink      // copies that must succeed before Record returns
+	async    []*asyncSink // copies written in the background
+
+	mu     sync.RWMutex // guards closed and sending on reqs
+	closed bool
+	reqs   chan *pending
+	done   chan struct{} // writer exited
+	stop   chan struct{} // stops the retention loop
+	bg     sync.WaitGroup
+
+	recorded atomic.Uint64
+	failed   atomic.Uint64
+}
+
+var _ Recorder = (*Log)(nil)
+
+type pending struct {
+	rec    StoredRecord
+	timeNs int64
+	done   chan error // buffered: the writer never blocks on it
+}
+
+// Open opens the audit log described by cfg. dataDir holds the keys and
+// the SQLite store; databaseURL (may be empty) selects PostgreSQL as the
+// primary store when no primary sink is configured.
+func Open(cfg Config, dataDir, databaseURL string, logger *slog.Logger) (*Log, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	ck := config.NewChecker().Field("audit")
+	cfg.Validate(ck)
+	if err := ck.Err(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	if dataDir != "" {
+		if err := ensureDataDir(dataDir); err != nil {
+			return nil, fmt.Errorf("audit: %w", err)
+		}
+	}
+	l := &Log{cfg: cfg, logger: logger}
+	hk, err := loadHMACKey(cfg.HMACKeyFile, cfg.HMACKeyEnv, dataDir, true)
+	if err != nil {
+		return nil, err
+	}
+	l.hasher = NewHasher(hk)
+	if l.signer, err = loadSigningKey(cfg.SigningKeyFile, dataDir, true); err != nil {
+		return nil, err
+	}
+	if l.keyring, err = cfg.Encryption.Load(); err != nil {
+		return nil, fmt.Errorf("audit encryption: %w", err)
+	}
+
+	ctx := context.Background()
+	prim := primarySink(cfg, databaseURL)
+	if l.store, err = openPrimary(ctx, prim, dataDir, databaseURL); err != nil {
+		return nil, err
+	}
+	for _, sc := range cfg.Sinks {
+		if sc.primary() {
+			continue
+		}
+		s, err := newSink(sc, logger)
+		if err != nil {
+			l.closeSinks()
+			l.store.close()
+			return nil, fmt.Errorf("audit sink %s: %w", sc.name(), err)
+		}
+		if sc.Required {
+			l.required = append(l.required, s)
+		} else {
+			l.async = append(l.async, newAsyncSink(s, logger))
+		}
+	}
+
+	l.reqs = make(chan *pending, cfg.GroupCommit.QueueSize)
+	l.done = make(chan struct{})
+	l.stop = make(chan struct{})
+	go l.writer()
+	if cfg.Retention > 0 {
+		l.bg.Add(1)
+		go l.retentionLoop()
+	}
+	return l, nil
+}
+
+func primarySink(cfg Config, databaseURL string) SinkConfig {
+	for _, s := range cfg.Sinks {
+		if s.primary() {
+			return s
+		}
+	}
+	if databaseURL != "" {
+		return SinkConfig{Type: SinkPostgres, URL: databaseURL}
+	}
+	return SinkConfig{Type: SinkSQLite}
+}
+
+func openPrimary(ctx context.Context, sc SinkConfig, dataDir, databaseURL string) (*sqlStore, error) {
+	if sc.Type == SinkPostgres {
+		u := sc.URL
+		if u == "" {
+			u = databaseURL
+		}
+		if u == "" {
+			return nil, errors.New("audit: postgres sink without a URL (set url or --database)")
+		}
+		return openPostgres(ctx, u, sc.TablePrefix)
+	}
+	p := sc.Path
+	if p == "" {
+		if dataDir == "" {
+			return nil, errors.New("audit: no data directory for the sqlite store")
+		}
+		p = filepath.Join(dataDir, SQLiteFile)
+	}
+	return openSQLite(ctx, p)
+}
+
+// Hasher returns the keyed hasher that content and `rampart audit hash` use.
+func (l *Log) Hasher() Hasher { return l.hasher }
+
+// PublicKey returns the key that verifies the log's checkpoints.
+func (l *Log) PublicKey() ed25519.PublicKey { return l.signer.Public().(ed25519.PublicKey) }
+
+// ContentMode returns hashed, redacted or full, so a caller can skip
+// producing redacted text the log would not keep.
+func (l *Log) ContentMode() string { return l.cfg.Content }
+
+// Keyring returns the content encryption keyring, or nil.
+func (l *Log) Keyring() *secret.Keyring { return l.keyring }
+
+// Stats are counters since Open.
+type Stats struct {
+	Recorded uint64 // events acknowledged
+	Failed   uint64 // Record calls that returned an error
+	Dropped  uint64 // copies dropped by background sinks
+}
+
+// Stats returns the counters.
+func (l *Log) Stats() Stats {
+	s := Stats{Recorded: l.recorded.Load(), Failed: l.failed.Load()}
+	for _, a := range l.async {
+		s.Dropped += a.dropped.Load()
+	}
+	return s
+}
+
+// contentAAD binds encrypted content to its purpose.
+var contentAAD = []byte("rampart-audit-content")
+
+// prepare turns an event into the stored form, in the caller's goroutine
+// so concurrent callers hash and encode in parallel.
+func (l *Log) prepare(e *Event) (*pending, error) {
+	ev := *e
+	if ev.Time.IsZero() {
+		ev.Time = time.Now()
+	}
+	ev.Time = ev.Time.UTC()
+	if ev.Prompt != "" && ev.PromptHash == "" {
+		ev.PromptHash = l.hasher.Hash(ev.Prompt)
+	}
+	if ev.Completion != "" && ev.CompletionHash == "" {
+		ev.CompletionHash = l.hasher.Hash(ev.Completion)
+	}
+	switch l.cfg.Content {
+	case ContentRedacted:
+		if ev.PromptRedacted != "" {
+			ev.PromptText = ev.PromptRedacted
+		}
+		if ev.CompletionRedacted != "" {
+			ev.CompletionText = ev.CompletionRedacted
+		}
+	case ContentFull:
+		if ev.Prompt != "" {
+			ev.PromptText = ev.Prompt
+		}
+		if ev.Completion != "" {
+			ev.CompletionText = ev.Completion
+		}
+	default:
+		ev.PromptText, ev.CompletionText = "", ""
+	}
+	if l.keyring != nil {
+		for _, f := range []*string{&ev.PromptText, &ev.CompletionText} {
+			if *f == "" {
+				continue
+			}
+			s, err := l.keyring.SealString(*f, contentAAD)
+			if err != nil {
+				return nil, err
+			}
+			*f = s
+		}
+	}
+	body, err := canonicalEvent(&ev)
+	if err != nil {
+		return nil, err
+	}
+	return &pending{
+		rec:    StoredRecord{Type: "record", Event: body},
+		timeNs: ev.Time.UnixNano(),
+		done:   make(chan error, 1),
+	}, nil
+}
+
+// OpenText decrypts a PromptText or CompletionText value stored
+// encrypted ("enc:v1:…"); other values are returned as they are.
+func (l *Log) OpenText(s string) (string, error) {
+	if l.keyring == nil || len(s) < len(secret.TextPrefix) || s[:len(secret.TextPrefix)] != secret.TextPrefix {
+		return s, nil
+	}
+	return l.keyring.OpenString(s, contentAAD)
+}
+
+func unavailable(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrUnavailable, fmt.Sprintf(format, args...))
+}
+
+// Record appends e to the log and returns once it is durable in the
+// primary store and every required sink. It is detached from ctx's
+// cancellation (a client hang-up cannot drop the record) but bounded by
+// the configured timeout. On failure the error wraps ErrUnavailable. On
+// success e.Seq holds the record's sequence number.
+func (l *Log) Record(ctx context.Context, e *Event) error {
+	p, err := l.prepare(e)
+	if err != nil {
+		l.failed.Add(1)
+		return fmt.Errorf("%w: encode event: %w", ErrUnavailable, err)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.cfg.Timeout.D())
+	defer cancel()
+	l.mu.RLock()
+	if l.closed {
+		l.mu.RUnlock()
+		l.failed.Add(1)
+		return unavailable("log is closed")
+	}
+	select {
+	case l.reqs <- p:
+		l.mu.RUnlock()
+	case <-ctx.Done():
+		l.mu.RUnlock()
+		l.failed.Add(1)
+		return unavailable("queue full for %s", l.cfg.Timeout.D())
+	}
+	select {
+	case err := <-p.done:
+		if err != nil {
+			l.failed.Add(1)
+			return err
+		}
+		l.recorded.Add(1)
+		e.Seq = p.rec.Seq
+		return nil
+	case <-ctx.Done():
+		l.failed.Add(1)
+		return unavailable("not durable within %s", l.cfg.Timeout.D())
+	}
+}
+
+// writer is the group-commit loop: it takes every event waiting in the
+// queue (up to MaxBatch) and commits them in one transaction, so one fsync
+// covers many concurrent requests.
+func (l *Log) writer() {
+	defer close(l.done)
+	maxBatch := l.cfg.GroupCommit.MaxBatch
+	delay := l.cfg.GroupCommit.MaxDelay.D()
+	batch := make([]*pending, 0, maxBatch)
+	var timer *time.Timer
+	for p := range l.reqs {
+		batch = append(batch[:0], p)
+		open := true
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case p, ok := <-l.reqs:
+				if !ok {
+					open = false
+					break fill
+				}
+				batch = append(batch, p)
+			default:
+				if delay <= 0 {
+					break fill
+				}
+				if timer == nil {
+					timer = time.NewTimer(delay)
+				} else {
+					timer.Reset(delay)
+				}
+				select {
+				case p, ok := <-l.reqs:
+					timer.Stop()
+					if !ok {
+						open = false
+						break fill
+					}
+					batch = append(batch, p)
+				case <-timer.C:
+					break fill
+				}
+			}
+		}
+		l.commit(batch)
+		if !open {
+			return
+		}
+	}
+}
+
+func (l *Log) commit(batch []*pending) {
+	ctx, cancel := context.WithTimeout(context.Background(), l.cfg.Timeout.D())
+	defer cancel()
+	recs := make([]*StoredRecord, len(batch))
+	for i, p := range batch {
+		recs[i] = &p.rec
+	}
+	err := l.appendBatch(ctx, batch)
+	if err != nil {
+		err = fmt.Errorf("%w: primary store: %w", ErrUnavailable, err)
+		l.logger.Error("audit commit failed", "store", l.store.kind, "events", len(batch), "err", err)
+	} else {
+		var errs []error
+		for _, s := range l.required {
+			if werr := s.Write(ctx, recs); werr != nil {
+				errs = append(errs, fmt.Errorf("sink %s: %w", s.Name(), werr))
+			}
+		}
+		if len(errs) > 0 {
+			err = fmt.Errorf("%w: required %w", ErrUnavailable, errors.Join(errs...))
+			l.logger.Error("audit required sink failed", "events", len(batch), "err", err)
+		}
+	}
+	if err == nil {
+		for _, a := range l.async {
+			a.enqueue(recs)
+		}
+	}
+	for _, p := range batch {
+		p.done <- err
+	}
+}
+
+// appendBatch links the batch to the chain head and commits it with a new
+// signed head (and a stored checkpoint every CheckpointInterval records).
+func (l *Log) appendBatch(ctx context.Context, batch []*pending) error {
+	tx, err := l.store.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.rollback()
+	seq, prev, floor, lastCP := uint64(0), ZeroHash, uint64(1), uint64(0)
+	if h := tx.head; h != nil {
+		seq, prev, floor, lastCP = h.Seq, h.Hash, h.Floor, h.LastCP
+	}
+	recs := make([]*StoredRecord, len(batch))
+	times := make([]int64, len(batch))
+	for i, p := range batch {
+		seq++
+		p.rec.Seq, p.rec.Prev = seq, prev
+		p.rec.Hash = ChainHash(seq, prev, p.rec.Event)
+		prev = p.rec.Hash
+		recs[i], times[i] = &p.rec, p.timeNs
+	}
+	if err := tx.insert(ctx, recs, times); err != nil {
+		return err
+	}
+	now := time.Now()
+	if seq-lastCP >= uint64(l.cfg.CheckpointInterval) {
+		if err := tx.putCheckpoint(ctx, signCheckpoint(l.signer, seq, prev, floor, now)); err != nil {
+			return err
+		}
+		lastCP = seq
+	}
+	if err := tx.setHead(ctx, headState{Checkpoint: signCheckpoint(l.signer, seq, prev, floor, now), LastCP: lastCP}); err != nil {
+		return err
+	}
+	return tx.commit()
+}
+
+// Checkpoint stores a signed checkpoint of the current head now (Close
+// does this too).
+func (l *Log) Checkpoint(ctx context.Context) error {
+	tx, err := l.store.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.rollback()
+	h := tx.head
+	if h == nil || h.LastCP == h.Seq {
+		return nil
+	}
+	now := time.Now()
+	if err := tx.putCheckpoint(ctx, signCheckpoint(l.signer, h.Seq, h.Hash, h.Floor, now)); err != nil {
+		return err
+	}
+	if err := tx.setHead(ctx, headState{Checkpoint: signCheckpoint(l.signer, h.Seq, h.Hash, h.Floor, now), LastCP: h.Seq}); err != nil {
+		return err
+	}
+	return tx.commit()
+}
+
+// Prune deletes records older than cutoff, up to the last checkpoint
+// before it: that checkpoint stays as the anchor of the remaining chain
+// and the signed head records the new floor. It returns the number of the
+// first record kept.
+func (l *Log) Prune(ctx context.Context, cutoff time.Time) (uint64, error) {
+	tx, err := l.store.begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.rollback()
+	h := tx.head
+	if h == nil {
+		return 0, nil
+	}
+	k, err := tx.pruneBoundary(ctx, cutoff)
+	if err != nil || k == 0 || k+1 <= h.Floor {
+		return h.Floor, err
+	}
+	if err := tx.prune(ctx, k); err != nil {
+		return 0, err
+	}
+	if err := tx.setHead(ctx, headState{Checkpoint: signCheckpoint(l.signer, h.Seq, h.Hash, k+1, time.Now()), LastCP: h.LastCP}); err != nil {
+		return 0, err
+	}
+	if err := tx.commit(); err != nil {
+		return 0, err
+	}
+	l.logger.Info("audit retention pruned records", "below", k+1)
+	return k + 1, nil
+}
+
+func (l *Log) retentionLoop() {
+	defer l.bg.Done()
+	every := min(l.cfg.Retention.D()/10, time.Hour)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		if _, err := l.Prune(ctx, time.Now().Add(-l.cfg.Retention.D())); err != nil {
+			l.logger.Warn("audit retention failed", "err", err)
+		}
+		cancel()
+		select {
+		case <-t.C:
+		case <-l.stop:
+			return
+		}
+	}
+}
+
+// Close stops accepting events, commits those already queued, stores a
+// final signed checkpoint, flushes background sinks and closes the stores.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	close(l.reqs)
+	l.mu.Unlock()
+	<-l.done
+	close(l.stop)
+	l.bg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := l.Checkpoint(ctx)
+	err = errors.Join(err, l.closeSinks(), l.store.close())
+	return err
+}
+
+func (l *Log) closeSinks() error {
+	var errs []error
+	for _, a := range l.async {
+		errs = append(errs, a.close())
+	}
+	for _, s := range l.required {
+		errs = append(errs, s.Close())
+	}
+	return errors.Join(errs...)
+}
