@@ -29,14 +29,14 @@ func chatSSE(deltas ...string) string {
 }
 
 type parsed struct {
-	content map[int]string
-	tools   map[[2]int]string
-	finish  map[int]string
+	content          map[int]string
+	tools            map[[2]int]string
+	finish           map[int]string
 	finishBeforeText bool
-	errs    []string
-	done    bool
-	afterDone bool
-	ids     map[string]bool
+	errs             []string
+	done             bool
+	afterDone        bool
+	ids              map[string]bool
 }
 
 // parseSSE decodes the guarded stream the way a client would.

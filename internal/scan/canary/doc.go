@@ -1,2 +1,0 @@
-// Package canary is a Rampart scanner (see DESIGN.md, "Detection").
-package canary

@@ -1,2 +1,0 @@
-// Package refusal is a Rampart scanner (see DESIGN.md, "Detection").
-package refusal

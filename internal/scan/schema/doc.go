@@ -1,2 +1,0 @@
-// Package schema is a Rampart scanner (see DESIGN.md, "Detection").
-package schema

@@ -1,2 +1,0 @@
-// Package urls is a Rampart scanner (see DESIGN.md, "Detection").
-package urls
