@@ -47,7 +47,12 @@ func NewKey() string {
 }
 
 func putChecksum(dst, body []byte) {
-	c := crc32.ChecksumIEEE(body)
+	// crc32.ChecksumIEEE, written out so body stays on the caller's stack.
+	c := ^uint32(0)
+	for _, b := range body {
+		c = crc32.IEEETable[byte(c)^b] ^ c>>8
+	}
+	c = ^c
 	cs := [4]byte{byte(c >> 24), byte(c >> 16), byte(c >> 8), byte(c)}
 	keyEncoding.Encode(dst, cs[:])
 }

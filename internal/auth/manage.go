@@ -46,9 +46,13 @@ func (s KeySpec) Validate() error {
 }
 
 // Create makes a key, stores its hash and returns the record and the
-// secret. The secret exists nowhere else: show it once and drop it.
+// secret. Like Rotate, it first checks secret against the store
+// (CheckSecret). The secret exists nowhere else: show it once and drop it.
 func Create(ctx context.Context, st store.Store, secret []byte, spec KeySpec, now time.Time) (*store.Key, string, error) {
 	if err := spec.Validate(); err != nil {
+		return nil, "", err
+	}
+	if err := CheckSecret(ctx, st, secret); err != nil {
 		return nil, "", err
 	}
 	plain := NewKey()
@@ -82,6 +86,9 @@ func Create(ctx context.Context, st store.Store, secret []byte, spec KeySpec, no
 func Rotate(ctx context.Context, st store.Store, secret []byte, id string, grace time.Duration, now time.Time) (*store.Key, string, error) {
 	if grace < 0 {
 		return nil, "", errors.New("grace must not be negative")
+	}
+	if err := CheckSecret(ctx, st, secret); err != nil {
+		return nil, "", err
 	}
 	plain := NewKey()
 	k, err := st.ModifyKey(ctx, id, func(k *store.Key) error {
