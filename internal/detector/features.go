@@ -1,0 +1,229 @@
+package detector
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Feature hashing: every feature is a 32-bit hash; the model keeps one
+// weight per hash bucket. Seeds keep the feature families apart.
+const (
+	seedWord   = 0x9E3779B1
+	seedBigram = 0x85EBCA77
+	seedChar   = 0xC2B2AE3D
+	fnvOffset  = 14695981039346656037
+	fnvPrime   = 1099511628211
+)
+
+func mix32(h uint64) uint32 {
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	return uint32(h)
+}
+
+// token is one word (or one CJK character) of a view.
+type token struct {
+	start, end int32  // byte range in the view text
+	cats       uint32 // cue categories
+	conj       uint32 // conjunctions completed at this token
+	feat       int32  // index of its first feature in extraction.feats
+	word       uint64 // hash of the lower-cased word
+}
+
+// extraction holds the tokens and hashed features of one text. It is
+// reused through a pool; nothing in it escapes a call.
+type extraction struct {
+	toks  []token
+	feats []uint32
+	buf   []byte // lower-cased current word
+	runes []rune
+}
+
+func (x *extraction) reset() {
+	x.toks = x.toks[:0]
+	x.feats = x.feats[:0]
+}
+
+func isCJK(r rune) bool {
+	return r >= 0x3040 && r <= 0x30FF || r >= 0x3400 && r <= 0x4DBF || r >= 0x4E00 && r <= 0x9FFF ||
+		r >= 0xF900 && r <= 0xFAFF || r >= 0xFF66 && r <= 0xFF9F
+}
+
+func wordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_'
+	}
+	return unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r)
+}
+
+// extract tokenizes text, hashes its features and marks its cues.
+func (x *extraction) extract(text string) {
+	x.reset()
+	var prev uint64
+	cjkStart := -1
+	flushCJK := func(end int) {
+		if cjkStart >= 0 {
+			x.cjkCues(text, cjkStart, end)
+			cjkStart = -1
+		}
+	}
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c < utf8.RuneSelf && !wordRune(rune(c)) {
+			i++
+			if c == '.' || c == '\n' || c == '!' || c == '?' {
+				prev = 0 // no bigrams across sentences
+			}
+			flushCJK(i - 1)
+			continue
+		}
+		r, size := rune(c), 1
+		if c >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(text[i:])
+		}
+		if isCJK(r) {
+			if cjkStart < 0 {
+				cjkStart = i
+			}
+			h := uint64(fnvOffset)
+			for k := 0; k < size; k++ {
+				h = (h ^ uint64(text[i+k])) * fnvPrime
+			}
+			x.addToken(int32(i), int32(i+size), h, prev, 0)
+			prev = h
+			i += size
+			continue
+		}
+		flushCJK(i)
+		if !wordRune(r) {
+			i += size
+			continue
+		}
+		// A word: lower-case it into buf, hash it, look up its cues.
+		j := i
+		x.buf = x.buf[:0]
+		x.runes = x.runes[:0]
+		for j < len(text) {
+			c := text[j]
+			if c < utf8.RuneSelf {
+				if !wordRune(rune(c)) {
+					break
+				}
+				if c >= 'A' && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				x.buf = append(x.buf, c)
+				x.runes = append(x.runes, rune(c))
+				j++
+				continue
+			}
+			r, size := utf8.DecodeRuneInString(text[j:])
+			if !wordRune(r) || isCJK(r) {
+				break
+			}
+			r = unicode.ToLower(r)
+			x.buf = utf8.AppendRune(x.buf, r)
+			x.runes = append(x.runes, r)
+			j += size
+		}
+		h := uint64(fnvOffset)
+		for _, b := range x.buf {
+			h = (h ^ uint64(b)) * fnvPrime
+		}
+		x.addToken(int32(i), int32(j), h, prev, wordCues(x.buf))
+		x.charGrams()
+		prev = h
+		i = j
+	}
+	flushCJK(len(text))
+	x.conjoin()
+}
+
+func (x *extraction) addToken(start, end int32, h, prev uint64, cats uint32) {
+	x.toks = append(x.toks, token{start: start, end: end, cats: cats, feat: int32(len(x.feats)), word: h})
+	x.feats = append(x.feats, mix32(h^seedWord))
+	if prev != 0 {
+		x.feats = append(x.feats, mix32(prev*31^h^seedBigram))
+	}
+}
+
+// charGrams adds the character 4-grams of the current word, padded with
+// word boundaries (at most the first 24 positions of a long word).
+func (x *extraction) charGrams() {
+	rs := x.runes
+	n := len(rs)
+	if n > 24 {
+		n = 24
+	}
+	var a, b, c rune = 0, 0, '^'
+	for k := 0; k <= n; k++ {
+		d := rune('$')
+		if k < n {
+			d = rs[k]
+		}
+		if k >= 2 || k == n {
+			h := uint64(a)<<48 ^ uint64(b)<<32 ^ uint64(c)<<16 ^ uint64(d)
+			x.feats = append(x.feats, mix32(h*0x9E3779B97F4A7C15^seedChar))
+		}
+		a, b, c = b, c, d
+	}
+}
+
+// cjkCues marks cue words found as substrings of a run of CJK characters.
+func (x *extraction) cjkCues(text string, start, end int) {
+	run := text[start:end]
+	for _, e := range cjkLex {
+		for off := 0; ; {
+			k := strings.Index(run[off:], e.s)
+			if k < 0 {
+				break
+			}
+			pos := int32(start + off + k)
+			// The token starting at pos gets the cue.
+			for t := len(x.toks) - 1; t >= 0 && x.toks[t].start >= int32(start); t-- {
+				if x.toks[t].start == pos {
+					x.toks[t].cats |= e.cats
+					break
+				}
+			}
+			off += k + len(e.s)
+		}
+	}
+}
+
+// conjoin marks, at each token, the conjunctions whose two sides occur
+// within conjDist tokens of each other.
+func (x *extraction) conjoin() {
+	var last [numCats]int
+	for i := range last {
+		last[i] = -1 << 30
+	}
+	for t := range x.toks {
+		cats := x.toks[t].cats
+		if cats == 0 {
+			continue
+		}
+		var conj uint32
+		for k, cj := range conjunctions {
+			for side := 0; side < 2; side++ {
+				if cats&cj[side] == 0 {
+					continue
+				}
+				other := cj[1-side]
+				for c := 0; c < numCats; c++ {
+					if other&(1<<c) != 0 && t-last[c] <= conjDist {
+						conj |= 1 << k
+					}
+				}
+			}
+		}
+		x.toks[t].conj = conj
+		for c := 0; c < numCats; c++ {
+			if cats&(1<<c) != 0 {
+				last[c] = t
+			}
+		}
+	}
+}

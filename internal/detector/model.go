@@ -1,0 +1,233 @@
+// Package detector is Rampart's prompt-injection and jailbreak model: a
+// tokenizer with multilingual meaning-level cues, hashed word and
+// character n-gram features, a logistic-regression scorer applied to
+// sliding windows, its binary weight format, and the training code that
+// `rampart train` runs.
+package detector
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sync"
+)
+
+const (
+	// Window is the number of tokens one scoring window covers; windows
+	// overlap by half. Scoring windows instead of whole texts keeps text
+	// length from being a shortcut and finds attacks buried in documents.
+	Window = 32
+	stride = Window / 2
+
+	nDense = numCats + len(conjunctions) + 1
+	magic  = "RAMPINJ1"
+)
+
+// Model holds trained weights. The zero value is not usable; load one with
+// Decode or build one with Train.
+type Model struct {
+	HashBits  uint8
+	Hash      []int8 // hashed n-gram weights, quantized
+	HashScale float32
+	Dense     [nDense]float32 // cue and conjunction weights
+	Bias      float32
+
+	// Type head: P(jailbreak | attack), over the best window.
+	TypeBits  uint8
+	Type      []int8
+	TypeScale float32
+	TypeDense [nDense]float32
+	TypeBias  float32
+
+	// Platt calibration: P(attack) = σ(CalA·z + CalB).
+	CalA, CalB float32
+
+	Meta string // free-form training summary (JSON)
+}
+
+// Result is the score of a text: the calibrated probability of an attack
+// in its most suspicious window, where that window is, and how much it
+// looks like a jailbreak rather than an injection.
+type Result struct {
+	Score      float64 // P(attack) in [0, 1]
+	Jailbreak  float64 // P(jailbreak | attack) in [0, 1]
+	Logit      float64 // uncalibrated best-window score
+	Start, End int     // byte range of the best window in the text
+}
+
+var pool = sync.Pool{New: func() any { return new(extraction) }}
+
+// windows calls fn for each window [a, b) of n tokens.
+func windows(n int, fn func(a, b int)) {
+	if n <= Window {
+		fn(0, n)
+		return
+	}
+	for a := 0; ; a += stride {
+		b := min(a+Window, n)
+		fn(a, b)
+		if b == n {
+			return
+		}
+	}
+}
+
+// dense fills d with the window's cue features.
+func (x *extraction) dense(a, b int, d *[nDense]float32) {
+	var cats, conj uint32
+	for t := a; t < b; t++ {
+		cats |= x.toks[t].cats
+		conj |= x.toks[t].conj
+	}
+	for c := 0; c < numCats; c++ {
+		d[c] = float32(cats >> c & 1)
+	}
+	n := 0
+	for k := range conjunctions {
+		v := conj >> k & 1
+		d[numCats+k] = float32(v)
+		n += int(v)
+	}
+	d[nDense-1] = float32(min(n, 3)) / 3
+}
+
+// featRange returns the features of tokens [a, b).
+func (x *extraction) featRange(a, b int) []uint32 {
+	end := len(x.feats)
+	if b < len(x.toks) {
+		end = int(x.toks[b].feat)
+	}
+	if a >= len(x.toks) {
+		return nil
+	}
+	return x.feats[x.toks[a].feat:end]
+}
+
+func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
+
+// Score rates text. It is safe for concurrent use.
+func (m *Model) Score(text string) Result {
+	x := pool.Get().(*extraction)
+	defer pool.Put(x)
+	x.extract(text)
+	if len(x.toks) == 0 {
+		return Result{Score: sigmoid(float64(m.CalA*m.Bias + m.CalB)), Logit: float64(m.Bias)}
+	}
+	mask := uint32(len(m.Hash) - 1)
+	// Prefix sums of quantized weights and feature counts per token.
+	best := math.Inf(-1)
+	ba, bb := 0, 0
+	var d [nDense]float32
+	windows(len(x.toks), func(a, b int) {
+		fs := x.featRange(a, b)
+		var s int32
+		for _, f := range fs {
+			s += int32(m.Hash[f&mask])
+		}
+		z := float64(m.Bias)
+		if len(fs) > 0 {
+			z += float64(m.HashScale) * float64(s) / math.Sqrt(float64(len(fs)))
+		}
+		x.dense(a, b, &d)
+		for k, v := range d {
+			z += float64(m.Dense[k] * v)
+		}
+		if z > best {
+			best, ba, bb = z, a, b
+		}
+	})
+	res := Result{
+		Logit: best,
+		Score: sigmoid(float64(m.CalA)*best + float64(m.CalB)),
+		Start: int(x.toks[ba].start),
+		End:   int(x.toks[bb-1].end),
+	}
+	res.Jailbreak = m.typeScore(x, ba, bb)
+	return res
+}
+
+func (m *Model) typeScore(x *extraction, a, b int) float64 {
+	if len(m.Type) == 0 {
+		return 0
+	}
+	tmask := uint32(len(m.Type) - 1)
+	fs := x.featRange(a, b)
+	var s int32
+	for _, f := range fs {
+		s += int32(m.Type[f&tmask])
+	}
+	z := float64(m.TypeBias)
+	if len(fs) > 0 {
+		z += float64(m.TypeScale) * float64(s) / math.Sqrt(float64(len(fs)))
+	}
+	var d [nDense]float32
+	x.dense(a, b, &d)
+	for k, v := range d {
+		z += float64(m.TypeDense[k] * v)
+	}
+	return sigmoid(z)
+}
+
+// Encode writes the model in its compact binary form.
+func (m *Model) Encode(w io.Writer) error {
+	var b bytes.Buffer
+	b.WriteString(magic)
+	le := binary.LittleEndian
+	b.WriteByte(m.HashBits)
+	b.WriteByte(m.TypeBits)
+	binary.Write(&b, le, uint16(nDense))
+	for _, v := range []float32{m.HashScale, m.Bias, m.CalA, m.CalB, m.TypeScale, m.TypeBias} {
+		binary.Write(&b, le, v)
+	}
+	binary.Write(&b, le, m.Dense)
+	binary.Write(&b, le, m.TypeDense)
+	binary.Write(&b, le, m.Hash)
+	binary.Write(&b, le, m.Type)
+	binary.Write(&b, le, uint32(len(m.Meta)))
+	b.WriteString(m.Meta)
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// Decode reads a model written by Encode.
+func Decode(data []byte) (*Model, error) {
+	if len(data) < len(magic)+4 || string(data[:len(magic)]) != magic {
+		return nil, errors.New("detector: not a model file (bad magic)")
+	}
+	r := bytes.NewReader(data[len(magic):])
+	le := binary.LittleEndian
+	m := &Model{}
+	var nd uint16
+	hb, _ := r.ReadByte()
+	tb, _ := r.ReadByte()
+	if err := binary.Read(r, le, &nd); err != nil {
+		return nil, err
+	}
+	if int(nd) != nDense || hb > 24 || tb > 24 {
+		return nil, fmt.Errorf("detector: model layout (dense %d, bits %d/%d) does not match this build (dense %d)", nd, hb, tb, nDense)
+	}
+	m.HashBits, m.TypeBits = hb, tb
+	for _, p := range []*float32{&m.HashScale, &m.Bias, &m.CalA, &m.CalB, &m.TypeScale, &m.TypeBias} {
+		if err := binary.Read(r, le, p); err != nil {
+			return nil, err
+		}
+	}
+	m.Hash = make([]int8, 1<<hb)
+	m.Type = make([]int8, 1<<tb)
+	for _, p := range []any{&m.Dense, &m.TypeDense, m.Hash, m.Type} {
+		if err := binary.Read(r, le, p); err != nil {
+			return nil, fmt.Errorf("detector: truncated model: %w", err)
+		}
+	}
+	var n uint32
+	if err := binary.Read(r, le, &n); err != nil || int(n) > r.Len() {
+		return nil, errors.New("detector: truncated model metadata")
+	}
+	meta := make([]byte, n)
+	io.ReadFull(r, meta)
+	m.Meta = string(meta)
+	return m, nil
+}

@@ -1,2 +1,0 @@
-// Package injection is a Rampart scanner (see DESIGN.md, "Detection").
-package injection

@@ -1,2 +1,0 @@
-// Package invisible is a Rampart scanner (see DESIGN.md, "Detection").
-package invisible
