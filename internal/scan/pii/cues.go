@@ -78,10 +78,10 @@ var (
 	// A street line: number first (English, French, …) or number last
 	// (German, Dutch, Nordic, Spanish, …), with an optional unit.
 	streetNumFirst = regexp.MustCompile(`(?i:\b\d{1,5}[a-z]?(?:[ \t]*,)?[ \t]+(?:(?:rue|avenue|av\.|boulevard|bd|chemin|allée|impasse|quai|place|route|calle|avenida|via|viale|piazza|corso|rua|avenida)[ \t]+(?:(?:de|du|des|la|le|l'|d'|del|di|della|da|do|dos|das)[ \t]+)*)?(?:\p{Lu}[\p{L}'’.-]*|\d{1,3}(?:st|nd|rd|th)|[a-z]+)(?:[ \t]+\p{Lu}[\p{L}'’.-]*){0,3}[ \t]+(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|place|pl|square|sq|way|terrace|ter|parkway|pkwy|circle|cir|highway|hwy|crescent|close|row|alley|plaza|trail|pike|loop|run|path)\b\.?)|\b\d{1,5}[a-z]?[ \t]*,?[ \t]+(?i:rue|avenue|boulevard|chemin|allée|impasse|quai|place|route|calle|avenida|via|viale|piazza|corso|rua)[ \t]+(?:(?i:de|du|des|la|le|l'|d'|del|di|della|da|do|dos|das)[ \t]+)*\p{Lu}[\p{L}'’.-]*(?:[ \t]+\p{Lu}[\p{L}'’.-]*){0,3}`)
-	streetNumLast = regexp.MustCompile(`(?:\b(?i:rue|avenue|boulevard|chemin|calle|avenida|camino|carrer|paseo|plaza|via|viale|piazza|corso|largo|rua|travessa|praça|estrada|ulica|ul\.|utca|οδός|улица|ул\.)[ \t]+(?:(?i:de|du|des|la|le|l'|d'|del|di|della|da|do|dos|das|von|van)[ \t]+)*\p{Lu}[\p{L}'’.-]*(?:[ \t]+\p{Lu}[\p{L}'’.-]*){0,3}|\b\p{Lu}[\p{L}'’.-]*(?i:straße|strasse|str\.|gasse|weg|allee|platz|ring|damm|gatan|vägen|vej|gade|straat|laan|gracht|plein|katu|tie|utca|kapu|väg|veien|vegen|gata)|\b\p{Lu}[\p{L}'’.-]*[ \t]+(?i:straße|strasse|gasse|weg|allee|platz|utca|kapu|út))[ \t]*,?[ \t]+\d{1,5}[a-zA-Z]?\b\.?`)
-	unitRe = regexp.MustCompile(`^(?:,?[ \t]*|\n[ \t]*)(?i:apt\.?|apartment|suite|ste\.?|unit|#|flat|floor)[ \t]*#?[ \t]*[\w-]{1,6}`)
+	streetNumLast  = regexp.MustCompile(`(?:\b(?i:rue|avenue|boulevard|chemin|calle|avenida|camino|carrer|paseo|plaza|via|viale|piazza|corso|largo|rua|travessa|praça|estrada|ulica|ul\.|utca|οδός|улица|ул\.)[ \t]+(?:(?i:de|du|des|la|le|l'|d'|del|di|della|da|do|dos|das|von|van)[ \t]+)*\p{Lu}[\p{L}'’.-]*(?:[ \t]+\p{Lu}[\p{L}'’.-]*){0,3}|\b\p{Lu}[\p{L}'’.-]*(?i:straße|strasse|str\.|gasse|weg|allee|platz|ring|damm|gatan|vägen|vej|gade|straat|laan|gracht|plein|katu|tie|utca|kapu|väg|veien|vegen|gata)|\b\p{Lu}[\p{L}'’.-]*[ \t]+(?i:straße|strasse|gasse|weg|allee|platz|utca|kapu|út))[ \t]*,?[ \t]+\d{1,5}[a-zA-Z]?\b\.?`)
+	unitRe         = regexp.MustCompile(`^(?:,?[ \t]*|\n[ \t]*)(?i:apt\.?|apartment|suite|ste\.?|unit|#|flat|floor)[ \t]*#?[ \t]*[\w-]{1,6}`)
 	// Textual dates after a DOB cue.
-	dobText = regexp.MustCompile(`(?i)\b(?:\d{1,2}(?:st|nd|rd|th)?[ \t]+(?:of[ \t]+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?[ \t]+\d{4}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?[ \t]+\d{1,2}(?:st|nd|rd|th)?,?[ \t]+\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})\b`)
+	dobText    = regexp.MustCompile(`(?i)\b(?:\d{1,2}(?:st|nd|rd|th)?[ \t]+(?:of[ \t]+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?[ \t]+\d{4}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?[ \t]+\d{1,2}(?:st|nd|rd|th)?,?[ \t]+\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})\b`)
 	passportRe = regexp.MustCompile(`\b[A-Z0-9]{1,3}[0-9]{5,9}[A-Z0-9]?\b|\b[A-Z]{1,2}[0-9]{6,8}\b`)
 )
 
@@ -97,7 +97,7 @@ func (d *detector) cues(hasDigit bool) {
 		return
 	}
 	t := d.text
-	lastAddr := -1
+	lastAddr := -1 // end of the last address found
 	trie.Walk(*d.lower, func(end, n, pattern int64) bool {
 		s, e := int(end-n+1), int(end+1)
 		switch kinds[pattern] {
@@ -124,8 +124,8 @@ func (d *detector) cues(hasDigit bool) {
 				}
 			}
 		case cueStreet:
-			if wantAddr && s > lastAddr {
-				lastAddr = d.address(s, e)
+			if wantAddr && s >= lastAddr {
+				lastAddr = max(lastAddr, d.address(s, e))
 			}
 		}
 		return true
@@ -133,7 +133,7 @@ func (d *detector) cues(hasDigit bool) {
 }
 
 // address tries the street patterns on a window around a street word and
-// returns the end of the window it covered.
+// returns the end of the last address found (0 when none).
 func (d *detector) address(s, e int) int {
 	t := d.text
 	ws := max(0, s-80)
@@ -151,22 +151,21 @@ func (d *detector) address(s, e int) int {
 		we++
 	}
 	w := t[ws:we]
+	last := 0
 	for _, re := range []*regexp.Regexp{streetNumFirst, streetNumLast} {
 		for _, loc := range re.FindAllStringIndex(w, -1) {
 			ms, me := ws+loc[0], ws+loc[1]
-			if me <= s || ms >= e && ms > s+len(t[s:e]) {
-				// The match must involve this street word.
-				if !(ms <= s && me >= e) {
-					continue
-				}
+			if me <= s || ms >= e {
+				continue // the match must involve this street word
 			}
 			if u := unitRe.FindStringIndex(t[me:min(len(t), me+24)]); u != nil {
 				me += u[1]
 			}
 			d.add(scan.Address, "street", ms, me, 0.8)
+			last = max(last, me)
 		}
 	}
-	return we
+	return last
 }
 
 // nameAfter reads up to max capitalized words after a cue as a name.
@@ -190,6 +189,17 @@ func (d *detector) nameAfter(i int, score float64, maxWords int) {
 			j += s2
 		}
 		word := t[i:j]
+		if title(word) {
+			// "Dear Dr. Hoffmann": skip the title.
+			if j < len(t) && t[j] == '.' {
+				j++
+			}
+			for j < len(t) && t[j] == ' ' {
+				j++
+			}
+			i, start, end = j, j, j
+			continue
+		}
 		initial := false
 		if j < len(t) && t[j] == '.' && j-i == size {
 			j++ // middle initial "D."
@@ -265,6 +275,14 @@ func wordEnd(t string, i int) int {
 func streetWord(w string) bool {
 	switch strings.ToLower(w) {
 	case "street", "st", "avenue", "ave", "road", "rd", "lane", "drive", "court", "place", "way", "boulevard":
+		return true
+	}
+	return false
+}
+
+func title(w string) bool {
+	switch strings.ToLower(w) {
+	case "mr", "mrs", "ms", "miss", "dr", "prof", "sir", "herr", "frau", "mme", "m", "sr", "sra":
 		return true
 	}
 	return false

@@ -15,9 +15,9 @@ import (
 
 // TypeScore is the evaluation of one finding type.
 type TypeScore struct {
-	Type      string  `json:"type"`
-	Gold      int     `json:"gold"`      // labelled spans
-	Predicted int     `json:"predicted"` // reported spans
+	Type      string `json:"type"`
+	Gold      int    `json:"gold"`      // labelled spans
+	Predicted int    `json:"predicted"` // reported spans
 	// Found counts gold spans overlapped by a prediction of the same type;
 	// Correct counts predictions overlapping a gold span of the same type.
 	Found     int     `json:"found"`

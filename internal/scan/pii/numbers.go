@@ -14,8 +14,8 @@ var (
 	phoneBefore = []string{"phone", "tel", "call", "mobile", "cell", "fax", "office", "reach", "answering",
 		"whatsapp", "contact", "ring", "text me", "sms", "message", "registered", "desk", "landline", "home:", "work:", "reach me", "ph.", "ph:", "mob", "dial", "number", "nummer",
 		"telefon", "teléfono", "telefone", "téléphone", "телефон", "handy", "portable", "cellulare"}
-	phoneAfter  = []string{"office", "fax", "mobile", "cell", "home", "work", "(m)", "(w)", "(h)"}
-	notPII      = []string{"order", "invoice", "tracking", "isbn", "issn", "ref", "ticket", "serial", "sku", "part no", "model", "version", "build", "case #", "po #", "confirmation", "transaction", "shipment", "parcel", "item",
+	phoneAfter = []string{"office", "fax", "mobile", "cell", "home", "work", "(m)", "(w)", "(h)"}
+	notPII     = []string{"order", "invoice", "tracking", "isbn", "issn", "ref", "ticket", "serial", "sku", "part no", "model", "version", "build", "case #", "po #", "confirmation", "transaction", "shipment", "parcel", "item",
 		"license", "licence", "account", "acct", "member", "policy", "routing", "customer id", "employee id", "user id", "id:", "id #", "id number", "zip", "postcode", "postal code", "price", "total", "amount", "$", "€", "£"}
 	strongPhone = []string{"phone", "tel", "call", "mobile", "cell", "fax", "whatsapp", "sms"}
 	ssnWords    = []string{"ssn", "social security", "social sec", "ss#", "ss #", "tin", "taxpayer"}
@@ -189,9 +189,11 @@ func (d *detector) classify(cl *cluster) {
 	if !cl.plus && !cl.paren && !cl.ext {
 		if len(cl.groups) == 3 && len(cl.groups[0]) == 3 && len(cl.groups[1]) == 2 && len(cl.groups[2]) == 4 &&
 			(cl.seps == "--" || (cl.seps == "  " && before(30, ssnWords))) {
-			if validSSN(cl.groups[0], cl.groups[1], cl.groups[2]) && (!before(20, strongPhone) || before(30, ssnWords)) {
-				d.add(scan.USSSN, "ssn", s, e, 0.95)
-				return
+			if !before(20, strongPhone) || before(30, ssnWords) {
+				if validSSN(cl.groups[0], cl.groups[1], cl.groups[2]) {
+					d.add(scan.USSSN, "ssn", s, e, 0.95)
+				}
+				return // an invalid SSN is not a phone number either
 			}
 		}
 		if n == 9 && len(cl.groups) == 1 && before(30, ssnWords) && validSSN(cl.digits[:3], cl.digits[3:5], cl.digits[5:]) {

@@ -256,13 +256,32 @@ func (d *detector) near(from, to int, words []string) bool {
 	if from >= to {
 		return false
 	}
-	w := string((*d.lower)[from:to])
+	w := (*d.lower)[from:to]
 	for _, k := range words {
-		if strings.Contains(w, k) {
-			return true
+		// The word must start a word ("ver" is not in "server").
+		for off := 0; off < len(w); {
+			i := bytesIndex(w[off:], k)
+			if i < 0 {
+				break
+			}
+			i += off
+			if i == 0 && from == 0 || i > 0 && !isAlnum(w[i-1]) || i == 0 && !isAlnum((*d.lower)[from-1]) || !isAlnum(k[0]) {
+				return true
+			}
+			off = i + 1
 		}
 	}
 	return false
+}
+
+func bytesIndex(b []byte, s string) int {
+	n := len(s)
+	for i := 0; i+n <= len(b); i++ {
+		if b[i] == s[0] && string(b[i:i+n]) == s {
+			return i
+		}
+	}
+	return -1
 }
 
 func (d *detector) String() string { return fmt.Sprintf("detector(%d bytes)", len(d.text)) }

@@ -101,9 +101,9 @@ func (s *Scanner) Name() string { return Name }
 // for is a private-key block.
 func (s *Scanner) Holdback() int { return maxBlock }
 
-// Scan implements scan.Scanner. It reads every view (raw, normalized and
-// decoded), maps matches back to the original segment and reports each
-// span once.
+// Scan implements scan.Scanner. It reads the raw and decoded views (not
+// the case-folded ones), maps matches back to the original segment and
+// reports each span once per rule.
 func (s *Scanner) Scan(ctx context.Context, t *scan.Text) ([]scan.Finding, error) {
 	views := t.Views
 	if views == nil {
@@ -128,6 +128,13 @@ func (s *Scanner) Scan(ctx context.Context, t *scan.Text) ([]scan.Finding, error
 			return nil, err
 		}
 		v := &views[i]
+		switch v.Kind {
+		case "normalized", "rot13", "leet":
+			// Case folding and letter rotations change a credential into
+			// a different string; decoded layers (base64, hex, URL) are
+			// scanned.
+			continue
+		}
 		*bp = lowerASCII(*bp, v.Text)
 		ms := s.eng.find(v.Text, *bp)
 		for _, m := range ms {
