@@ -70,7 +70,7 @@ func sgd(w *weights, wins []window, ss []sample, epochs int, lh, ld float64, r *
 	}
 	for ep := range epochs {
 		r.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		lr := 0.5 / (1 + float64(ep))
+		lr := 6.0 / (1 + float64(ep))
 		for _, i := range order {
 			s := &ss[i]
 			win := &wins[s.win]
