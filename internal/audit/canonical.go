@@ -34,7 +34,7 @@ func Canonical(data []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("canonical: %w", err)
 	}
-	if _, err := dec.Token(); err == nil {
+	if len(bytes.TrimSpace(data[dec.InputOffset():])) > 0 {
 		return nil, errors.New("canonical: trailing data")
 	}
 	return out, nil
@@ -153,13 +153,4 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
-}
-
-// canonicalEvent returns the canonical encoding of e.
-func canonicalEvent(e *Event) ([]byte, error) {
-	raw, err := json.Marshal(e)
-	if err != nil {
-		return nil, err
-	}
-	return Canonical(raw)
 }

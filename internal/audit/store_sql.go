@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -46,6 +47,11 @@ var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,40}$`)
 // would survive a process crash but could lose the last commits on power
 // loss, which an acknowledged audit event must not.)
 func openSQLite(ctx context.Context, path string) (*sqlStore, error) {
+	// Create the file 0600 ourselves: SQLite would use 0644, and its
+	// -wal and -shm files copy the database file's mode.
+	if f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600); err == nil {
+		f.Close()
+	}
 	q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(0)"
 	w, err := sql.Open("sqlite", "file:"+path+q+"&_txlock=immediate")
 	if err != nil {
