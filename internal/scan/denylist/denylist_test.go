@@ -181,3 +181,24 @@ func at(s string, i int) byte {
 	}
 	return s[i]
 }
+
+func benchDeny(b *testing.B, n int) {
+	sc := mustNew(b, Settings{
+		Phrases: []string{"ignore previous instructions", "project falcon", "developer mode", "confidential"},
+		Topics:  map[string][]string{"weapons": {"rifle", "ammunition", "silencer"}},
+	})
+	parts := "Could you summarize the following meeting notes for the team? We discussed the roadmap and the budget. "
+	text := strings.Repeat(parts, n/len(parts)+1)[:n]
+	tx := &scan.Text{Segments: []scan.Segment{{Text: text}}}
+	tx.Prepare(nil)
+	b.SetBytes(int64(n))
+	for b.Loop() {
+		if _, err := sc.Scan(context.Background(), tx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkScan1K(b *testing.B)  { benchDeny(b, 1<<10) }
+func BenchmarkScan4K(b *testing.B)  { benchDeny(b, 4<<10) }
+func BenchmarkScan64K(b *testing.B) { benchDeny(b, 64<<10) }

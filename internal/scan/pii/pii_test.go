@@ -1,0 +1,174 @@
+package pii
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"rampart/internal/normalize"
+	"rampart/internal/scan"
+)
+
+func scanOne(t testing.TB, sc scan.Scanner, text string) []scan.Finding {
+	t.Helper()
+	tx := &scan.Text{Direction: scan.Input, Segments: []scan.Segment{{Text: text}}}
+	tx.Prepare(normalize.Views)
+	fs, err := sc.Scan(context.Background(), tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
+func TestRegistered(t *testing.T) {
+	spec, ok := scan.Lookup(Name)
+	if !ok || !spec.Input || !spec.Output || !spec.Default || !strings.HasSuffix(spec.Doc, ".") {
+		t.Fatalf("spec %+v", spec)
+	}
+	sc, err := spec.New(nil)
+	if err != nil || sc.Name() != Name {
+		t.Fatalf("New(nil): %v %v", sc, err)
+	}
+	if hb, ok := sc.(interface{ Holdback() int }); !ok || hb.Holdback() <= 0 {
+		t.Errorf("no positive Holdback")
+	}
+}
+
+// mixedPrompt builds an n-byte prompt of prose with code, numbers and a
+// few identifiers, the shape of a real chat turn.
+func mixedPrompt(n int) string {
+	parts := []string{
+		"Could you summarize the following meeting notes for the team? ",
+		"We discussed the Q3 roadmap, the migration to version 2.4.1 and the budget of 12,500 EUR. ",
+		"func main() { fmt.Println(\"hello\") } // prints a greeting\n",
+		"The key takeaway is that the access layer needs a token bucket per tenant. ",
+		"Order 55123 was shipped on 2024-05-02; see ticket ABC-1234 for details. ",
+		"Please keep the tone friendly and mention the secret sauce of our onboarding. ",
+	}
+	var b strings.Builder
+	for i := 0; b.Len() < n; i++ {
+		b.WriteString(parts[i%len(parts)])
+	}
+	return b.String()[:n]
+}
+
+func benchScan(b *testing.B, n int) {
+	sc, err := New(Settings{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tx := &scan.Text{Direction: scan.Input, Segments: []scan.Segment{{Text: mixedPrompt(n)}}}
+	tx.Prepare(nil)
+	b.SetBytes(int64(n))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := sc.Scan(context.Background(), tx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkScan1K(b *testing.B)  { benchScan(b, 1<<10) }
+func BenchmarkScan4K(b *testing.B)  { benchScan(b, 4<<10) }
+func BenchmarkScan64K(b *testing.B) { benchScan(b, 64<<10) }
+
+func checkSpans(t *testing.T, text string, a, b []scan.Finding) {
+	if len(a) != len(b) {
+		t.Fatalf("nondeterministic: %v vs %v", a, b)
+	}
+	for i, f := range a {
+		if f != b[i] {
+			t.Fatalf("nondeterministic: %v vs %v", a, b)
+		}
+		sp := f.Span
+		if sp.Start < 0 || sp.End > len(text) || sp.Start >= sp.End {
+			t.Fatalf("span %+v out of bounds for %d bytes", sp, len(text))
+		}
+		if utf8.ValidString(text) && (!utf8.RuneStart(byteAt(text, sp.Start)) || !utf8.RuneStart(byteAt(text, sp.End))) {
+			t.Fatalf("span %+v not on rune boundaries of %q", sp, text)
+		}
+	}
+}
+
+func byteAt(s string, i int) byte {
+	if i >= len(s) {
+		return 'x'
+	}
+	return s[i]
+}
+
+func TestValidators(t *testing.T) {
+	for _, c := range []struct {
+		num  string
+		want bool
+	}{{"4111111111111111", true}, {"4111111111111112", false}, {"378282246310005", true}, {"1234567812345670", false}, {"0000000000000000", false}} {
+		if got := validCard(c.num); got != c.want {
+			t.Errorf("validCard(%s) = %v", c.num, got)
+		}
+	}
+	for _, c := range []struct {
+		iban string
+		want bool
+	}{{"DE89370400440532013000", true}, {"GB82WEST12345698765432", true}, {"GB82WEST1234569876543", false}, {"DE89370400440532013001", false}, {"XX89370400440532013000", false}} {
+		if got := validIBAN(c.iban); got != c.want {
+			t.Errorf("validIBAN(%s) = %v", c.iban, got)
+		}
+		if c.want && ibanMod97Big(c.iban) != 1 {
+			t.Errorf("big mod 97 disagrees for %s", c.iban)
+		}
+	}
+	for _, c := range []struct {
+		a, g, s string
+		want    bool
+	}{{"123", "45", "6789", false}, {"123", "45", "6788", true}, {"000", "12", "3456", false}, {"666", "12", "3456", false}, {"900", "12", "3456", false}, {"123", "00", "3456", false}, {"123", "45", "0000", false}} {
+		if got := validSSN(c.a, c.g, c.s); got != c.want {
+			t.Errorf("validSSN(%s-%s-%s) = %v", c.a, c.g, c.s, got)
+		}
+	}
+}
+
+func TestTypesAndRegion(t *testing.T) {
+	if _, err := New(Settings{Types: []string{"EMAIL", "NOPE"}, Region: "ZZ"}); err == nil ||
+		!strings.Contains(err.Error(), "types[1]") || !strings.Contains(err.Error(), "region") {
+		t.Fatalf("want problems at types[1] and region, got %v", err)
+	}
+	sc, err := New(Settings{Types: []string{scan.Email}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := scanOne(t, sc, "mail a@example.org or call (212) 555-0187")
+	if len(fs) != 1 || fs[0].Type != scan.Email {
+		t.Fatalf("only EMAIL enabled: %v", fs)
+	}
+	de, _ := New(Settings{Region: "DE"})
+	if fs := scanOne(t, de, "Ruf an: 030 12345678"); len(fs) != 1 || fs[0].Type != scan.Phone {
+		t.Fatalf("DE national number: %v", fs)
+	}
+}
+
+func TestNotPII(t *testing.T) {
+	sc, _ := New(Settings{})
+	for _, text := range []string{
+		"Order number 4111111111111111 was cancelled",
+		"ISBN 978-0-306-40615-7",
+		"Released in version 3.10.4.1 last year",
+		"Tracking: 9400 1000 0000 0000 0000 00",
+		"On 2023-11-05 the build 20231105 passed",
+		"It costs $1,299.99 and weighs 2.5 kg.",
+	} {
+		if fs := scanOne(t, sc, text); len(fs) != 0 {
+			t.Errorf("%q: %v", text, fs)
+		}
+	}
+}
+
+func FuzzPII(f *testing.F) {
+	sc, _ := New(Settings{})
+	for _, s := range []string{"call (212) 555-0187", "4111 1111 1111 1111", "a@b.co", "DE89 3704 0044 0532 0130 00", "::1 fe80::1", "Dear Mr. Ünal Şahin", "\xff@\xfe", "12 rue de la Paix"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		checkSpans(t, text, scanOne(t, sc, text), scanOne(t, sc, text))
+	})
+}
