@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"rampart/internal/auth"
 	"rampart/internal/store"
@@ -284,5 +287,56 @@ func TestKeysSecretMismatch(t *testing.T) {
 	code, _, errs := keysCLI(t, "create", "--data", dir, "--name", "y")
 	if code != 1 || !strings.Contains(errs, "secret") {
 		t.Errorf("create under another secret: exit %d, %q", code, errs)
+	}
+}
+
+// TestKeysPostgres runs the CLI against PostgreSQL in a schema of its own;
+// skipped when PostgreSQL is unreachable, unless $CI is set.
+func TestKeysPostgres(t *testing.T) {
+	dir := keysTestEnv(t)
+	base := os.Getenv("RAMPART_TEST_DATABASE")
+	if base == "" {
+		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		if os.Getenv("CI") == "" {
+			t.Skipf("PostgreSQL unreachable: %v", err)
+		}
+		t.Fatalf("PostgreSQL unreachable (CI is set): %v", err)
+	}
+	defer conn.Close(context.Background())
+	schema := "rampart_cli_" + strings.TrimPrefix(auth.NewKeyID(), "key_")
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	t.Setenv("RAMPART_DATABASE", u.String())
+
+	k := createJSON(t, "--data", dir, "--name", "pg", "--models", "demo")
+	if _, err := os.Stat(filepath.Join(dir, store.DBFile)); err == nil {
+		t.Error("created a SQLite database although --database is set")
+	}
+	mustKeys(t, "rotate", k.ID, "--data", dir)
+	mustKeys(t, "revoke", k.ID, "--data", dir)
+	var list []createdKey
+	if err := json.Unmarshal([]byte(mustKeys(t, "list", "--json", "--data", dir)), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].ID != k.ID || list[0].State != "revoked" {
+		t.Errorf("list --json = %+v", list)
+	}
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT COUNT(*) FROM "+schema+".keys").Scan(&n); err != nil || n != 1 {
+		t.Errorf("keys in the schema: %d, %v", n, err)
 	}
 }
