@@ -51,19 +51,28 @@ func Fingerprint(text string) Print {
 	half := words / 2
 	i := 0
 	scanWords(text, func(w string, digit bool) {
-		// exact: lowercased word, then a separator.
-		for _, r := range w {
-			exact = hashRune(exact, unicode.ToLower(r))
+		// exact: lowercased word, then a separator; h: the word, or one
+		// placeholder for a word that holds a digit.
+		h := uint64(fnvOffset)
+		for j := 0; j < len(w); j++ {
+			c := w[j]
+			if c >= utf8.RuneSelf {
+				for _, r := range w[j:] {
+					r = unicode.ToLower(r)
+					exact = hashRune(exact, r)
+					h = hashRune(h, r)
+				}
+				break
+			}
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			exact = (exact ^ uint64(c)) * fnvPrime
+			h = (h ^ uint64(c)) * fnvPrime
 		}
 		exact = (exact ^ ' ') * fnvPrime
-		var h uint64
 		if digit {
 			h = '#'
-		} else {
-			h = uint64(fnvOffset)
-			for _, r := range w {
-				h = hashRune(h, unicode.ToLower(r))
-			}
 		}
 		if i < half {
 			head = mix(head, h)
