@@ -39,6 +39,7 @@ type extraction struct {
 	feats []uint32
 	buf   []byte // lower-cased current word
 	runes []rune
+	psum  []int32 // prefix sums of feature weights (scoring)
 }
 
 func (x *extraction) reset() {

@@ -117,19 +117,27 @@ func (m *Model) Score(text string) Result {
 		return Result{Score: sigmoid(float64(m.CalA*m.Bias + m.CalB)), Logit: float64(m.Bias)}
 	}
 	mask := uint32(len(m.Hash) - 1)
-	// Prefix sums of quantized weights and feature counts per token.
+	// Prefix sums of quantized weights over features, so each window
+	// costs O(1) however much windows overlap.
+	x.psum = x.psum[:0]
+	var acc int32
+	x.psum = append(x.psum, 0)
+	for _, f := range x.feats {
+		acc += int32(m.Hash[f&mask])
+		x.psum = append(x.psum, acc)
+	}
 	best := math.Inf(-1)
 	ba, bb := 0, 0
 	var d [nDense]float32
 	windows(len(x.toks), func(a, b int) {
-		fs := x.featRange(a, b)
-		var s int32
-		for _, f := range fs {
-			s += int32(m.Hash[f&mask])
+		lo := int(x.toks[a].feat)
+		hi := len(x.feats)
+		if b < len(x.toks) {
+			hi = int(x.toks[b].feat)
 		}
 		z := float64(m.Bias)
-		if len(fs) > 0 {
-			z += float64(m.HashScale) * float64(s) / math.Sqrt(float64(len(fs)))
+		if n := hi - lo; n > 0 {
+			z += float64(m.HashScale) * float64(x.psum[hi]-x.psum[lo]) / math.Sqrt(float64(n))
 		}
 		x.dense(a, b, &d)
 		for k, v := range d {

@@ -159,7 +159,7 @@ func FuzzScan(f *testing.F) {
 }
 
 func mixedPrompt() string {
-	return strings.Repeat("Please review the attached pull request and summarize the main changes for the release notes. ", 20) +
+	return strings.Repeat("Please review the attached pull request and summarize the main changes for the release notes. ", 40) +
 		"Merci de répondre en français si possible. " + strings.Repeat("The build passed on all platforms. ", 10)
 }
 
@@ -172,5 +172,33 @@ func BenchmarkScan4KB(b *testing.B) {
 		tx := &scan.Text{Direction: scan.Input, Segments: []scan.Segment{{Role: "user", Text: p}}}
 		tx.Prepare(normalize.Views)
 		s.Scan(context.Background(), tx)
+	}
+}
+
+// BenchmarkDev scores the dev split when it is present (MB/s over real
+// prompts of mixed length).
+func BenchmarkDev(b *testing.B) {
+	data, err := os.ReadFile("../../../../shared/datasets/injection/dev.jsonl")
+	if err != nil {
+		b.Skip("dataset not present")
+	}
+	var texts []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if i := strings.Index(l, `"text": "`); i >= 0 {
+			texts = append(texts, l[i+9:min(len(l), i+9+2000)])
+		}
+	}
+	s, _ := New()
+	n := 0
+	for _, t := range texts {
+		n += len(t)
+	}
+	b.SetBytes(int64(n))
+	for b.Loop() {
+		for _, p := range texts {
+			tx := &scan.Text{Direction: scan.Input, Segments: []scan.Segment{{Role: "user", Text: p}}}
+			tx.Prepare(normalize.Views)
+			s.Scan(context.Background(), tx)
+		}
 	}
 }
