@@ -35,9 +35,16 @@ const (
 	tailSeed = 0xc2b2ae3d27d4eb4f
 )
 
+// MaxFingerprint bounds the work per prompt: only the first
+// MaxFingerprint bytes of a longer prompt are fingerprinted.
+const MaxFingerprint = 32 << 10
+
 // Fingerprint computes the Print of a prompt. It does not allocate and
 // reads the text twice; the text is not retained.
 func Fingerprint(text string) Print {
+	if len(text) > MaxFingerprint {
+		text = text[:MaxFingerprint]
+	}
 	words := 0
 	scanWords(text, func(string, bool) { words++ })
 	if words == 0 {
