@@ -21,7 +21,7 @@ func runTrain(args []string) int {
 	out := fs.String("out", "internal/scan/injection/model.bin", "where to write the model")
 	seed := fs.Uint64("seed", 1, "random seed (training is deterministic for a given seed and data)")
 	bits := fs.Uint("bits", 18, "log2 of the hashed n-gram table")
-	epochs := fs.Int("epochs", 6, "SGD epochs per round")
+	epochs := fs.Int("epochs", 10, "SGD epochs per round")
 	quiet := fs.Bool("q", false, "no progress on stderr")
 	if err := fs.Parse(args); err != nil {
 		return 2

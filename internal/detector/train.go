@@ -15,7 +15,7 @@ type Options struct {
 	Data     string  // directory holding injection/{train,dev,harmful_requests}.jsonl
 	Seed     uint64  // makes training deterministic
 	HashBits uint8   // log2 of the hashed-feature table (default 18)
-	Epochs   int     // SGD epochs per round (default 6)
+	Epochs   int     // SGD epochs per round (default 10)
 	TargetFP float64 // dev FPR the 0.5 threshold is placed at (default 0.015)
 	Log      io.Writer
 }
@@ -135,7 +135,7 @@ func Train(opt Options) (*Model, Report, error) {
 		opt.HashBits = 18
 	}
 	if opt.Epochs == 0 {
-		opt.Epochs = 6
+		opt.Epochs = 10
 	}
 	if opt.TargetFP == 0 {
 		opt.TargetFP = 0.015
