@@ -85,7 +85,11 @@ func newRedis(cfg Config, rdb redis.UniversalClient, logger *slog.Logger, now fu
 		if f := cfg.Hooks.OnDecision; f != nil {
 			lc.Hooks.OnDecision = func(_, outcome string) { f("fallback", outcome) }
 		}
-		l.local = newMemory(lc, l.now)
+		if now != nil {
+			l.local = newMemory(lc, now)
+		} else {
+			l.local = newMemory(lc, nil)
+		}
 	}
 	var b [6]byte
 	_, _ = rand.Read(b[:])
