@@ -60,6 +60,44 @@ var streetWords = []string{
 	"οδός", "λεωφ", "λ.", "αγ.", "улица", "ул.", "проспект",
 }
 
+// streetSuffixes are the streetWords that end compound names; a house
+// number must follow them.
+var streetSuffixes = map[string]bool{
+	"straße": true, "strasse": true, "str.": true, "gasse": true, "weg ": true, "allee": true, "platz": true,
+	"ring ": true, "damm": true, "gatan": true, "vägen": true, "vej ": true, "gade": true, "straat": true,
+	"laan": true, "gracht": true, "plein": true, "katu": true, "tie ": true, "utca": true, "kapu": true,
+}
+
+// streetPlausible is the cheap test before the address patterns run: a
+// street word at a word start (or a compound suffix followed by a house
+// number) with a digit nearby on the same line.
+func (d *detector) streetPlausible(word string, s, e int) bool {
+	t := d.text
+	if streetSuffixes[word] {
+		i := e
+		for i < len(t) && (t[i] == ' ' || t[i] == ',' || t[i] == '.') && i-e < 3 {
+			i++
+		}
+		return i < len(t) && isDigit(t[i])
+	}
+	if s > 0 && isAlnum(t[s-1]) || e < len(t) && isAlnum(t[e-1]) && isAlnum(t[e]) {
+		return false
+	}
+	// A capitalized (or numbered) word next to it: "Evergreen Terrace",
+	// "5th Avenue", "Calle Mayor".
+	if !capitalizedBefore(t, s) && !capitalizedAfter(t, e) {
+		return false
+	}
+	from, to := max(0, s-60), min(len(t), e+40)
+	if k := strings.LastIndexByte(t[from:s], '\n'); k >= 0 {
+		from += k + 1
+	}
+	if k := strings.IndexByte(t[e:to], '\n'); k >= 0 {
+		to = e + k
+	}
+	return strings.ContainsAny(t[from:to], "0123456789")
+}
+
 var cueTrie = sync.OnceValues(func() (*ahocorasick.Trie, []cueKind) {
 	var words []string
 	var kinds []cueKind
@@ -124,7 +162,7 @@ func (d *detector) cues(hasDigit bool) {
 				}
 			}
 		case cueStreet:
-			if wantAddr && s >= lastAddr {
+			if wantAddr && s >= lastAddr && d.streetPlausible(string((*d.lower)[s:e]), s, e) {
 				lastAddr = max(lastAddr, d.address(s, e))
 			}
 		}
@@ -286,4 +324,31 @@ func title(w string) bool {
 		return true
 	}
 	return false
+}
+
+func capitalizedBefore(t string, s int) bool {
+	i := s
+	for i > 0 && (t[i-1] == ' ' || t[i-1] == '\t') {
+		i--
+	}
+	j := i
+	for j > 0 && t[j-1] != ' ' && t[j-1] != '\t' && t[j-1] != '\n' && i-j < 40 {
+		j--
+	}
+	if j == i {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(t[j:i])
+	return unicode.IsUpper(r) || unicode.IsDigit(r)
+}
+
+func capitalizedAfter(t string, e int) bool {
+	for e < len(t) && (t[e] == ' ' || t[e] == '\t') {
+		e++
+	}
+	if e >= len(t) {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(t[e:])
+	return unicode.IsUpper(r) || unicode.IsDigit(r)
 }

@@ -148,6 +148,9 @@ func (d *detector) classify(cl *cluster) {
 	s, e := cl.start, cl.end
 	before := func(k int, words []string) bool { return d.near(s-k, s, words) }
 	uniform := len(cl.seps) == 0 || strings.Count(cl.seps, cl.seps[:1]) == len(cl.seps)
+	if n < 6 && len(cl.groups) != 3 && len(cl.groups) != 4 {
+		return // too short for any type (dates and IPs have 3 or 4 groups)
+	}
 	if before(24, notPII) && !before(16, strongPhone) && !before(24, cardWords) && !before(24, ssnWords) {
 		return
 	}

@@ -7,6 +7,7 @@
 package pii
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -274,14 +275,6 @@ func (d *detector) near(from, to int, words []string) bool {
 	return false
 }
 
-func bytesIndex(b []byte, s string) int {
-	n := len(s)
-	for i := 0; i+n <= len(b); i++ {
-		if b[i] == s[0] && string(b[i:i+n]) == s {
-			return i
-		}
-	}
-	return -1
-}
+func bytesIndex(b []byte, s string) int { return bytes.Index(b, []byte(s)) }
 
 func (d *detector) String() string { return fmt.Sprintf("detector(%d bytes)", len(d.text)) }

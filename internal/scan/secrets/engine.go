@@ -1,13 +1,16 @@
 package secrets
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"math"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	ahocorasick "github.com/BobuSumisu/aho-corasick"
 )
@@ -104,6 +107,121 @@ type rule struct {
 	check func(secret, match, line string) bool
 	// before and after bound the window searched around a keyword hit.
 	before, after int
+	// pre, when set, is a cheap test at a keyword hit (lower-cased text,
+	// keyword end) that must pass before the regexp runs there.
+	pre func(lower []byte, end int) bool
+}
+
+// assignTemplate is the "identifier, operator, value" shape shared by
+// gitleaks' generic and many provider rules.
+const assignTemplate = `(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)`
+
+// assignAfter reports whether an assignment operator follows a keyword the
+// way assignTemplate requires: at most 20 identifier characters, at most 3
+// spaces or quotes, then one of = > : | ? ,. None of those operators is in
+// the skipped classes, so the greedy skip is exact.
+func assignAfter(lower []byte, end int) bool {
+	i, n := end, 0
+	for i < len(lower) && n <= 20 && isIdentSpace(lower[i]) {
+		i++
+		n++
+	}
+	if n > 20 {
+		return false
+	}
+	for n = 0; i < len(lower) && n < 3 && (isSpace(lower[i]) || lower[i] == '\'' || lower[i] == '"'); n++ {
+		i++
+	}
+	return i < len(lower) && strings.IndexByte("=>:|?,", lower[i]) >= 0
+}
+
+func isIdentSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '_' || c == '.' || c == '-' || ('0' <= c && c <= '9') || ('a' <= c && c <= 'z')
+}
+
+// keywordOverrides tighten keywords that are too common in prose: every
+// JWT starts with "eyJ" (base64 of `{"`), while "ey" is in "key".
+var keywordOverrides = map[string][]string{"jwt": {"eyj"}}
+
+// requiredNear lists words that must occur near a keyword hit for rules
+// whose keyword is common but whose pattern needs more.
+var requiredNear = map[string][]string{"kubernetes-secret-yaml": {"kind:", "data:"}}
+
+// tokenAfter gives the token length that must follow a keyword that is
+// common in prose ("s." ends many sentences).
+var tokenAfter = map[string]int{"vault-service-token": 24}
+
+func nearAll(words []string, dist int) func([]byte, int) bool {
+	return func(lower []byte, end int) bool {
+		w := lower[max(0, end-dist):min(len(lower), end+dist)]
+		for _, x := range words {
+			if !bytes.Contains(w, []byte(x)) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// maxMatchLen returns the longest match of a regexp in bytes, or false
+// when it is unbounded.
+func maxMatchLen(expr string) (int, bool) {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return 0, false
+	}
+	n := maxLen(re.Simplify())
+	return n, n >= 0
+}
+
+// maxLen returns -1 for unbounded.
+func maxLen(re *syntax.Regexp) int {
+	switch re.Op {
+	case syntax.OpNoMatch, syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine,
+		syntax.OpBeginText, syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return 0
+	case syntax.OpLiteral:
+		n := 0
+		for _, r := range re.Rune {
+			n += utf8.RuneLen(r)
+		}
+		return n
+	case syntax.OpCharClass, syntax.OpAnyCharNotNL, syntax.OpAnyChar:
+		return utf8.UTFMax
+	case syntax.OpCapture:
+		return maxLen(re.Sub[0])
+	case syntax.OpStar, syntax.OpPlus:
+		return -1
+	case syntax.OpQuest:
+		return maxLen(re.Sub[0])
+	case syntax.OpRepeat:
+		n := maxLen(re.Sub[0])
+		if n < 0 || re.Max < 0 {
+			return -1
+		}
+		return n * re.Max
+	case syntax.OpConcat:
+		t := 0
+		for _, s := range re.Sub {
+			n := maxLen(s)
+			if n < 0 {
+				return -1
+			}
+			t += n
+		}
+		return t
+	case syntax.OpAlternate:
+		t := 0
+		for _, s := range re.Sub {
+			n := maxLen(s)
+			if n < 0 {
+				return -1
+			}
+			t = max(t, n)
+		}
+		return t
+	}
+	return -1
 }
 
 // engine is the compiled rule set with its keyword prefilter.
@@ -116,8 +234,8 @@ type engine struct {
 }
 
 const (
-	defaultBefore = 256
-	defaultAfter  = 1024
+	defaultBefore = 64
+	defaultAfter  = 512
 	// maxBlock is the longest single match the engine looks for (PEM
 	// blocks of 8192-bit RSA keys stay below it); it is also the
 	// streaming holdback.
@@ -148,7 +266,31 @@ func newEngine(disabled map[string]bool) (*engine, error) {
 			keywords: gr.Keywords, generic: strings.HasPrefix(gr.ID, "generic"),
 			before: defaultBefore, after: defaultAfter,
 		}
-		if strings.Contains(gr.Regex, ",}") || strings.Contains(gr.Regex, "PRIVATE KEY") {
+		if kw, ok := keywordOverrides[gr.ID]; ok {
+			r.keywords = kw
+		}
+		if n, ok := maxMatchLen(gr.Regex); ok {
+			// A bounded pattern: the match lies within n bytes of the
+			// keyword on either side.
+			r.before, r.after = min(n, 1024), min(n, maxBlock)
+		}
+		if words, ok := requiredNear[gr.ID]; ok {
+			r.pre = nearAll(words, 1024)
+		}
+		if n, ok := tokenAfter[gr.ID]; ok {
+			r.pre = func(lower []byte, end int) bool {
+				i := end
+				for i < len(lower) && i-end < n && (isIdentSpace(lower[i]) && lower[i] != ' ' && lower[i] != '\t') {
+					i++
+				}
+				return i-end >= n
+			}
+		}
+		switch {
+		case strings.Contains(gr.Regex, assignTemplate):
+			r.pre = assignAfter
+			r.before, r.after = min(r.before, 96), min(r.after, 640)
+		case r.after == defaultAfter && (strings.Contains(gr.Regex, ",}") || strings.Contains(gr.Regex, "PRIVATE KEY")):
 			// Unbounded repetitions (JWTs, private keys, long tokens).
 			r.after = maxBlock
 		}
@@ -232,6 +374,9 @@ func (e *engine) find(s string, lower []byte) []match {
 		pos := int(end - n + 1)
 		for _, ri := range e.kwRules[pattern] {
 			r := e.rules[ri]
+			if r.pre != nil && !r.pre(lower, int(end)+1) {
+				continue
+			}
 			w := window{max(0, pos-r.before), min(len(s), int(end)+1+r.after)}
 			ws := hits[ri]
 			if k := len(ws) - 1; k >= 0 && w.start <= ws[k].end {
@@ -279,14 +424,19 @@ func (e *engine) find(s string, lower []byte) []match {
 	return dedupe(out)
 }
 
-// snapStart moves a window start back to a line start (or forward past a
-// partial token) so that anchors and \b do not see a cut word.
+// snapStart moves a window start back to the previous space (or forward
+// past a partial token) so that anchors and \b do not see a cut word.
 func snapStart(s string, i int) int {
 	if i <= 0 {
 		return 0
 	}
-	if j := strings.LastIndexByte(s[max(0, i-512):i], '\n'); j >= 0 {
-		return max(0, i-512) + j + 1
+	for k := i; k > max(0, i-128); k-- {
+		if isSpace(s[k-1]) {
+			return k
+		}
+	}
+	if i <= 128 {
+		return 0
 	}
 	for i < len(s) && !isSpace(s[i-1]) {
 		i++
@@ -294,13 +444,18 @@ func snapStart(s string, i int) int {
 	return i
 }
 
-// snapEnd moves a window end forward to a line end (or back to a space).
+// snapEnd moves a window end forward to the next space (or back to one).
 func snapEnd(s string, i int) int {
 	if i >= len(s) {
 		return len(s)
 	}
-	if j := strings.IndexByte(s[i:min(len(s), i+512)], '\n'); j >= 0 {
-		return i + j
+	for k := i; k < min(len(s), i+128); k++ {
+		if isSpace(s[k]) {
+			return k
+		}
+	}
+	if i+128 >= len(s) {
+		return len(s)
 	}
 	for i > 0 && !isSpace(s[i]) {
 		i--

@@ -19,6 +19,7 @@ func ownRules() []*rule {
 			re:          regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.:-]{1,30}://([^\s:/?#@'"<>]{1,128}):([^\s@/'"<>]{1,256})@[\w.\-\[\]%]`),
 			secretGroup: 2,
 			keywords:    []string{"://"},
+			pre:         userinfoAfter,
 			check:       func(secret, _, _ string) bool { return !isWeakPlaceholder(secret) },
 			before:      64, after: 512,
 		},
@@ -28,6 +29,7 @@ func ownRules() []*rule {
 			re:          regexp.MustCompile(`(?i)(?:^|[;?&\s"'])(?:password|pwd)\s*=\s*([^;&'"\s]{3,128})`),
 			secretGroup: 1,
 			keywords:    []string{"password", "pwd"},
+			pre:         operatorAfter,
 			check: func(secret, _, line string) bool {
 				return !isWeakPlaceholder(secret) && connContext.MatchString(line)
 			},
@@ -40,6 +42,7 @@ func ownRules() []*rule {
 			secretGroup: 1,
 			keywords:    []string{"pass", "pwd"},
 			generic:     true,
+			pre:         operatorAfter,
 			check:       func(secret, _, _ string) bool { return passwordLike(secret) },
 			before:      64, after: 256,
 		},
@@ -50,6 +53,7 @@ func ownRules() []*rule {
 			secretGroup: 1,
 			keywords:    []string{"key", "secret", "token"},
 			generic:     true,
+			pre:         operatorAfter,
 			check:       func(secret, _, _ string) bool { return keyLike(secret) },
 			before:      64, after: 384,
 		},
@@ -217,6 +221,41 @@ func hasSequence(s string, n int) bool {
 			continue
 		}
 		run = 1
+	}
+	return false
+}
+
+// operatorAfter: the keyword may continue as an identifier ("pass" in
+// "password_hash"), then an optional quote, spaces, and = : > or " is ".
+func operatorAfter(lower []byte, end int) bool {
+	i := end
+	for n := 0; i < len(lower) && n < 20 && (lower[i] == '_' || lower[i] == '-' || lower[i] == '.' || ('a' <= lower[i] && lower[i] <= 'z') || ('0' <= lower[i] && lower[i] <= '9')); n++ {
+		i++
+	}
+	if i < len(lower) && (lower[i] == '"' || lower[i] == '\'') {
+		i++
+	}
+	for n := 0; i < len(lower) && n < 3 && (lower[i] == ' ' || lower[i] == '\t'); n++ {
+		i++
+	}
+	if i >= len(lower) {
+		return false
+	}
+	return lower[i] == '=' || lower[i] == ':' || lower[i] == '>' || (lower[i] == 'i' && i+2 < len(lower) && lower[i+1] == 's' && lower[i+2] == ' ')
+}
+
+// userinfoAfter: "://" followed by user:password@ before any delimiter.
+func userinfoAfter(lower []byte, end int) bool {
+	colon := false
+	for i := end; i < len(lower) && i < end+400; i++ {
+		switch c := lower[i]; c {
+		case ':':
+			colon = true
+		case '@':
+			return colon
+		case ' ', '\t', '\n', '\r', '/', '"', '\'', '<', '>':
+			return false
+		}
 	}
 	return false
 }
