@@ -235,16 +235,16 @@ func (m *Memory) reserve(p *plan) (Reservation, *Denied) {
 		if w != nil {
 			st.roll(w)
 			untilDay, untilMonth := w.dayEnd.Sub(nowT), w.monthEnd.Sub(nowT)
-			if s.dayTok > 0 && st.dayTok+p.est > s.dayTok {
+			if s.dayTok > 0 && st.dayTok+max(p.est, 1) > s.dayTok {
 				denied = worse(denied, newDenied(dimDayTok, s.kind, s.dayTok, untilDay))
 			}
-			if s.monTok > 0 && st.monTok+p.est > s.monTok {
+			if s.monTok > 0 && st.monTok+max(p.est, 1) > s.monTok {
 				denied = worse(denied, newDenied(dimMonTok, s.kind, s.monTok, untilMonth))
 			}
-			if s.dayCost > 0 && st.dayCost+p.estCost > s.dayCost {
+			if s.dayCost > 0 && st.dayCost+max(p.estCost, 1) > s.dayCost {
 				denied = worse(denied, newDenied(dimDayCost, s.kind, s.dayCost, untilDay))
 			}
-			if s.monCost > 0 && st.monCost+p.estCost > s.monCost {
+			if s.monCost > 0 && st.monCost+max(p.estCost, 1) > s.monCost {
 				denied = worse(denied, newDenied(dimMonCost, s.kind, s.monCost, untilMonth))
 			}
 		}

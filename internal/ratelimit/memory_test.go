@@ -75,3 +75,7 @@ func (m *Memory) lookup(kind int, id string) (*memState, bool) {
 	st, ok := sh.m[memKey{uint8(kind), id}]
 	return st, ok
 }
+
+func TestMemoryEmptyBudget(t *testing.T) {
+	runEmptyBudget(t, NewMemory(Config{Keys: Limits{DailyTokens: 100}}))
+}

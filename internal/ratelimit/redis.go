@@ -128,7 +128,8 @@ for i = 1, #KEYS do
   elseif kind == 'w' then
     local used = tonumber(redis.call('GET', key) or '0')
     remaining = a - used - b
-    if used + b > a then
+    -- an empty budget refuses even a request estimated at 0
+    if used + math.max(b, 1) > a then
       ok = 0
       retry = c * 1000 - now
     end
@@ -526,12 +527,15 @@ func (r *redisReservation) adjust(ctx context.Context, what string, delta, costD
 	ctx2, cancel := context.WithTimeout(ctx, l.timeout)
 	vals, err := adjustScript.Run(ctx2, l.rdb, sc.keys, sc.args...).Int64Slice()
 	cancel()
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err() // the client went away; Redis is fine
+	}
 	if err != nil || len(vals) != 2*len(sc.ops) {
 		if err == nil {
 			err = errors.New("unexpected reply from the rate limit script")
 		}
 		l.storeDown(what, err)
-		l.log.Warn("rate limit adjustment lost", "op", what, "tokens", delta, "err", err)
+		l.log.Debug("rate limit adjustment lost", "op", what, "tokens", delta, "err", err)
 		if !release && l.local == nil {
 			d := unavailable()
 			d.Status = r.status

@@ -407,3 +407,8 @@ func TestRedisOutage(t *testing.T) {
 		})
 	}
 }
+
+func TestRedisEmptyBudget(t *testing.T) {
+	rdb := testRedis(t)
+	runEmptyBudget(t, newRedis(Config{RedisKeyPrefix: testPrefix(t, rdb), Keys: Limits{DailyTokens: 100}}, rdb, nil, nil))
+}

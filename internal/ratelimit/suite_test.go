@@ -280,3 +280,21 @@ func runSuite(t *testing.T, newL factory, newClock func() clock, wrap func(*test
 		res.Settle(ctx, 1, 1)
 	})
 }
+
+// runEmptyBudget: a spent budget refuses even a request estimated at 0.
+func runEmptyBudget(t *testing.T, l Limiter) {
+	ctx := context.Background()
+	res, err := l.Reserve(ctx, Request{KeyID: "k", EstTokens: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Consume(ctx, 101); err == nil {
+		t.Fatal("Consume past the budget: want a denial")
+	}
+	res.Settle(ctx, 0, 100) // exactly the budget
+	_, err = l.Reserve(ctx, Request{KeyID: "k", EstTokens: 0})
+	var d *Denied
+	if !errors.As(err, &d) || d.Code != CodeQuota {
+		t.Fatalf("Reserve with the budget spent = %v, want quota_exceeded", err)
+	}
+}
