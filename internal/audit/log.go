@@ -27,7 +27,7 @@ type Log struct {
 	keyring *secret.Keyring // nil: content stored unencrypted
 	store   *sqlStore
 
-	required []Sink      // copies that must succeed before Record returns
+	required []Sink       // copies that must succeed before Record returns
 	async    []*asyncSink // copies written in the background
 
 	mu     sync.RWMutex // guards closed and sending on reqs

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"rampart/internal/config"
 )
 
 func testEvent(i int) *Event {
@@ -141,5 +143,34 @@ func TestRecordAfterClose(t *testing.T) {
 	l.Close()
 	if err := l.Record(context.Background(), testEvent(1)); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("Record after Close = %v, want ErrUnavailable", err)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	c := Config{
+		Content:   "verbatim",
+		Retention: -1,
+		Sinks: []SinkConfig{
+			{Type: SinkSQLite}, {Type: SinkPostgres, URL: "mysql://x"},
+			{Type: SinkJSONL}, {Type: SinkSyslog, Network: "carrier-pigeon"},
+			{Type: SinkWebhook, URL: "ftp://x"}, {Type: "kafka"},
+		},
+	}
+	ck := config.NewChecker().Field("audit")
+	c.Validate(ck)
+	got := ck.Err().Error()
+	for _, want := range []string{
+		"audit.content: unknown content mode", "audit.retention", "audit.sinks[1].url",
+		"audit.sinks[2].path", "audit.sinks[3].network", "audit.sinks[3].address",
+		"audit.sinks[4].url", "audit.sinks[5].type", "audit.sinks: at most one primary",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems lack %q:\n%s", want, got)
+		}
+	}
+	ck = config.NewChecker()
+	(&Config{}).Validate(ck)
+	if err := ck.Err(); err != nil {
+		t.Errorf("empty config: %v", err)
 	}
 }
