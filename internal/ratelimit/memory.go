@@ -119,7 +119,9 @@ func (m *Memory) state(kind int, id string, now int64) *memState {
 func (m *Memory) sweep(sh *memShard, now int64) {
 	w := m.windows(time.Unix(0, now))
 	for k, st := range sh.m {
-		st.mu.Lock()
+		if !st.mu.TryLock() {
+			continue // in use: not idle
+		}
 		if st.holds == 0 && st.conc == 0 && st.rpmTAT <= now && st.tpmTAT <= now &&
 			(st.day != w.day || st.dayTok == 0 && st.dayCost == 0) &&
 			(st.month != w.month || st.monTok == 0 && st.monCost == 0) {
@@ -142,19 +144,20 @@ func (m *Memory) Len() int {
 }
 
 // lockAll looks up and locks the states of p's subjects, in kind order.
+// No state lock is held while a shard lock is taken.
 func (m *Memory) lockAll(p *plan, now int64, sts *[numKinds]*memState) {
 retry:
 	for i := range p.subs[:p.n] {
-		st := m.state(p.subs[i].kind, p.subs[i].id, now)
-		st.mu.Lock()
-		if st.dead {
-			st.mu.Unlock()
-			for j := range i {
+		sts[i] = m.state(p.subs[i].kind, p.subs[i].id, now)
+	}
+	for i := range p.subs[:p.n] {
+		sts[i].mu.Lock()
+		if sts[i].dead {
+			for j := range i + 1 {
 				sts[j].mu.Unlock()
 			}
 			goto retry
 		}
-		sts[i] = st
 	}
 }
 

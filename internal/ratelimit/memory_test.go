@@ -3,6 +3,9 @@ package ratelimit
 import (
 	"context"
 	"hash/maphash"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -78,4 +81,26 @@ func (m *Memory) lookup(kind int, id string) (*memState, bool) {
 
 func TestMemoryEmptyBudget(t *testing.T) {
 	runEmptyBudget(t, NewMemory(Config{Keys: Limits{DailyTokens: 100}}))
+}
+
+// TestMemoryConcurrent: 500 concurrent requests over shared tenant and IP
+// subjects admit exactly the limit.
+func TestMemoryConcurrent(t *testing.T) {
+	clk := &manualClock{t: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)}
+	l := newMemory(Config{Keys: Limits{RPM: 30}, TenantDefault: Limits{RPM: 1000, DailyTokens: 1000}, IP: Limits{RPM: 1000}}, clk.Now)
+	var admitted atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 500 {
+		wg.Go(func() {
+			res, err := l.Reserve(context.Background(), Request{KeyID: "k" + strconv.Itoa(i%20), Tenant: "t", IP: "192.0.2." + strconv.Itoa(i%7), EstTokens: 10})
+			if err == nil {
+				admitted.Add(1)
+				res.Settle(context.Background(), 5, 5)
+			}
+		})
+	}
+	wg.Wait()
+	if admitted.Load() != 100 { // the tenant's 1000 daily tokens / 10
+		t.Fatalf("admitted %d, want 100", admitted.Load())
+	}
 }
