@@ -44,13 +44,6 @@ func newAuditFlags(name string) *auditFlags {
 	return f
 }
 
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
 // parse parses flags placed before or after positional arguments and
 // returns the positional ones.
 func (f *auditFlags) parse(args []string) ([]string, error) {

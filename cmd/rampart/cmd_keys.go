@@ -114,13 +114,6 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
 // parseArgs parses flags placed before, between and after the positional
 // arguments (the flag package alone stops at the first non-flag), and
 // requires exactly want positionals. code is -1 to go on, or the exit

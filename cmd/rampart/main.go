@@ -64,3 +64,11 @@ func main() {
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
+
+// envOr returns the environment variable's value, or def.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

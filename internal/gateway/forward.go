@@ -1,0 +1,260 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"rampart/internal/guard"
+	"rampart/internal/openai"
+	"rampart/internal/policy"
+	"rampart/internal/scan"
+)
+
+// passHeaders are the client headers worth passing upstream. Credentials,
+// cookies and hop-by-hop headers never are.
+var passHeaders = []string{"Accept", "OpenAI-Beta", "User-Agent"}
+
+// forward records the request, sends it upstream and relays the answer
+// through the output guardrails.
+func (x *exchange) forward() {
+	s, r := x.s, x.r
+	ctx := r.Context()
+	out := &guard.Output{Policy: x.pol}
+	if x.prompt != nil {
+		out.Vault = x.prompt.Vault
+	}
+	if x.kind != openai.Embedding {
+		octx, sys := guard.NewContext(x.pol, x.req.System, x.req.ResponseFormat)
+		out.Context = octx
+		if sys != "" {
+			if err := x.req.AddSystem(sys); err != nil {
+				s.log.Warn("canary not added", "request_id", x.in.id, "err", err)
+			}
+		}
+	}
+	if x.req.Stream && !x.req.IncludeUsage && s.limiter != nil {
+		// Ask for the usage chunk so token budgets settle exactly.
+		_ = x.req.Set("stream_options.include_usage", true)
+	}
+
+	// A request that cannot be recorded is not served.
+	x.ev.Decision = x.prompt.Decision.Action.String()
+	x.finishEvent()
+	if err := s.audit.Record(context.WithoutCancel(ctx), &x.ev); err != nil {
+		s.metrics.AuditFailures.Inc()
+		s.log.Error("audit unavailable; refusing request", "request_id", x.in.id, "err", err)
+		e := openai.Errorf(http.StatusServiceUnavailable, openai.CodeAuditUnavailable, "the request could not be recorded in the audit log, so it was not served")
+		e.RetryAfter = 1
+		x.status = e.Status
+		x.resv.Settle(context.WithoutCancel(ctx), 0, 0)
+		x.observe(e.Status, "error")
+		writeError(x.w, e)
+		return
+	}
+	// From here on, events describe the response.
+	resEv := x.ev
+	resEv.Kind = "response"
+	resEv.PromptText = ""
+	x.ev = resEv
+
+	hdr := http.Header{"Content-Type": {"application/json"}}
+	for _, h := range passHeaders {
+		if v := r.Header.Get(h); v != "" {
+			hdr.Set(h, v)
+		}
+	}
+	upStart := time.Now()
+	resp, err := s.up.Forward(ctx, &UpstreamRequest{Model: x.req.Model, Path: x.kind.Path(), Body: x.req.Body, Header: hdr, Stream: x.req.Stream})
+	x.in.upstreamDur = time.Since(upStart)
+	if err != nil {
+		var oe *openai.Error
+		if !errors.As(err, &oe) {
+			oe = openai.Errorf(http.StatusBadGateway, openai.CodeUpstreamError, "the upstream failed")
+		}
+		if errors.Is(ctx.Err(), context.Canceled) {
+			oe = openai.Errorf(499, "client_closed_request", "the client closed the request")
+		}
+		x.failUpstream(oe)
+		return
+	}
+	defer resp.Body.Close()
+	x.in.upstream = resp.Upstream
+	x.ev.Upstream = resp.Upstream
+	s.metrics.UpstreamLatency.WithLabelValues(resp.Upstream).Observe(x.in.upstreamDur.Seconds())
+
+	if resp.StatusCode != http.StatusOK {
+		x.relayError(resp)
+		return
+	}
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if mt == "text/event-stream" {
+		x.relayStream(resp, out)
+		return
+	}
+	x.relayPlain(resp, out)
+}
+
+func (x *exchange) failUpstream(e *openai.Error) {
+	x.status = e.Status
+	x.ev.Status, x.ev.ErrorCode = e.Status, e.Code
+	x.finishEvent()
+	x.record()
+	x.resv.Settle(context.WithoutCancel(x.r.Context()), 0, 0)
+	x.observe(e.Status, "error")
+	if e.Status == 499 {
+		return
+	}
+	writeError(x.w, e)
+}
+
+// record writes the response event. The request event was already durable
+// before anything left the gateway, so a failure here is counted and
+// logged but cannot un-send the answer.
+func (x *exchange) record() {
+	if err := x.s.audit.Record(context.WithoutCancel(x.r.Context()), &x.ev); err != nil {
+		x.s.metrics.AuditFailures.Inc()
+		x.s.log.Error("audit record of a response failed", "request_id", x.in.id, "err", err)
+	}
+}
+
+// relayError passes an upstream's non-200 answer (a 4xx about the request)
+// through, as JSON in OpenAI's shape when it is one.
+func (x *exchange) relayError(resp *UpstreamResponse) {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	status := resp.StatusCode
+	if !gjson.ValidBytes(body) || !gjson.GetBytes(body, "error").Exists() {
+		e := openai.Errorf(status, openai.CodeUpstreamError, "the upstream answered with status %d", status)
+		if status >= 500 {
+			e = openai.Errorf(http.StatusBadGateway, openai.CodeUpstreamError, "the upstream answered with status %d", status)
+		}
+		x.failUpstream(e)
+		return
+	}
+	x.status = status
+	x.ev.Status = status
+	x.ev.ErrorCode = gjson.GetBytes(body, "error.code").String()
+	x.finishEvent()
+	x.record()
+	x.resv.Settle(context.WithoutCancel(x.r.Context()), 0, 0)
+	x.observe(status, "upstream_error")
+	h := x.w.Header()
+	h.Set("Content-Type", "application/json")
+	x.w.WriteHeader(status)
+	_, _ = x.w.Write(body)
+}
+
+func (x *exchange) relayPlain(resp *UpstreamResponse, out *guard.Output) {
+	ctx := x.r.Context()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, x.s.opts.MaxResponse+1))
+	if err != nil {
+		x.failUpstream(openai.Errorf(http.StatusBadGateway, openai.CodeUpstreamError, "reading the upstream answer failed"))
+		return
+	}
+	if int64(len(body)) > x.s.opts.MaxResponse {
+		x.failUpstream(openai.Errorf(http.StatusBadGateway, openai.CodeUpstreamError, "the upstream answer exceeds %d bytes", x.s.opts.MaxResponse))
+		return
+	}
+	var usage *openai.Usage
+	if x.kind == openai.Embedding {
+		if u := gjson.GetBytes(body, "usage"); u.Exists() {
+			usage = &openai.Usage{PromptTokens: u.Get("prompt_tokens").Int(), TotalTokens: u.Get("total_tokens").Int()}
+		}
+	} else {
+		nb, d, u, cerr := out.CheckResponse(ctx, body)
+		if cerr != nil {
+			x.failUpstream(openai.Errorf(http.StatusBadGateway, openai.CodeUpstreamError, "the upstream answer is not a valid completion"))
+			return
+		}
+		usage = u
+		x.outputDecision(&d)
+		if d.Enforced == policy.Block {
+			e := openai.Errorf(http.StatusBadRequest, openai.CodePolicyViolation,
+				"the answer was blocked by the gateway's output guardrails (%s)", strings.Join(d.Types(policy.Block), ", "))
+			x.settle(usage)
+			x.failUpstream(e)
+			return
+		}
+		body = nb
+		x.contentAuditOutput(gjson.GetBytes(body, "choices.0.message.content").String() + gjson.GetBytes(body, "choices.0.text").String())
+	}
+	x.settle(usage)
+	x.status = http.StatusOK
+	x.ev.Status = http.StatusOK
+	x.finishEvent()
+	x.record()
+	x.observe(http.StatusOK, x.in.decision)
+	h := x.w.Header()
+	h.Set("Content-Type", "application/json")
+	x.w.WriteHeader(http.StatusOK)
+	_, _ = x.w.Write(body)
+}
+
+func (x *exchange) relayStream(resp *UpstreamResponse, out *guard.Output) {
+	ctx := x.r.Context()
+	h := x.w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	x.w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(x.w)
+	_ = rc.Flush()
+	start := time.Now()
+	opt := guard.SSEOptions{Flush: func() { _ = rc.Flush() }}
+	if x.resv != nil {
+		opt.Consume = func(n int64) *openai.Error {
+			if err := x.resv.Consume(ctx, n); err != nil {
+				return openai.Errorf(http.StatusTooManyRequests, openai.CodeQuotaExceeded, "%v", err)
+			}
+			return nil
+		}
+	}
+	res, err := out.RelaySSE(ctx, x.w, resp.Body, opt)
+	x.s.metrics.StreamDuration.WithLabelValues(x.kind.Route()).Observe(time.Since(start).Seconds())
+	if err != nil && ctx.Err() == nil {
+		x.s.log.Warn("stream relay ended with an error", "request_id", x.in.id, "err", err)
+	}
+	usage := res.Usage
+	if usage == nil {
+		usage = &openai.Usage{PromptTokens: x.est - x.req.MaxTokens, CompletionTokens: res.CompletionTokens}
+	}
+	x.outputDecision(&res.Decision)
+	x.contentAuditOutput(res.Text)
+	x.settle(usage)
+	x.status = http.StatusOK
+	x.ev.Status = http.StatusOK
+	if res.Blocked {
+		x.ev.ErrorCode = openai.CodePolicyViolation
+	}
+	x.finishEvent()
+	x.record()
+	x.observe(http.StatusOK, x.in.decision)
+}
+
+func (x *exchange) outputDecision(d *policy.Decision) {
+	x.countFindings("output", d)
+	x.ev.OutputDecision = d.Action.String()
+	x.ev.OutputFindings = auditFindings(d)
+	if d.Enforced > policy.Allow && d.Enforced.String() != x.in.decision {
+		x.in.decision = x.in.decision + "+output_" + d.Enforced.String()
+	}
+}
+
+func (x *exchange) contentAuditOutput(text string) {
+	x.contentAudit(&x.ev.CompletionHash, &x.ev.CompletionText, []scan.Segment{{Text: text}})
+}
+
+func (x *exchange) settle(u *openai.Usage) {
+	var pt, ct int64
+	if u != nil {
+		pt, ct = u.PromptTokens, u.CompletionTokens
+		x.ev.PromptTokens, x.ev.CompletionTokens = pt, ct
+	}
+	x.resv.Settle(context.WithoutCancel(x.r.Context()), pt, ct)
+}

@@ -1,0 +1,403 @@
+package openai
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
+
+	"rampart/internal/scan"
+)
+
+// Kind is the endpoint a request body belongs to.
+type Kind uint8
+
+const (
+	Chat Kind = iota + 1
+	Completion
+	Embedding
+)
+
+// Path returns the upstream path of the endpoint.
+func (k Kind) Path() string {
+	switch k {
+	case Chat:
+		return "/chat/completions"
+	case Completion:
+		return "/completions"
+	case Embedding:
+		return "/embeddings"
+	}
+	return ""
+}
+
+// Route is the metric/audit label of the endpoint.
+func (k Kind) Route() string {
+	switch k {
+	case Chat:
+		return "chat"
+	case Completion:
+		return "completions"
+	case Embedding:
+		return "embeddings"
+	}
+	return "unknown"
+}
+
+// Limits bound what ParseRequest accepts.
+type Limits struct {
+	MaxDepth    int // JSON nesting depth; default 64
+	MaxMessages int // default 4096
+}
+
+// Request is a decoded request body: the fields the gateway relies on,
+// validated, plus every piece of model-visible text as scan segments with
+// their paths, so rewrites can be written back into Body.
+type Request struct {
+	Kind           Kind
+	Model          string
+	Stream         bool
+	IncludeUsage   bool  // stream_options.include_usage
+	MaxTokens      int64 // max_tokens or max_completion_tokens; 0 = unset
+	N              int64 // 0 = unset (1)
+	Logprobs       bool
+	TopLogprobs    int64
+	ResponseFormat []byte // raw response_format JSON, if any
+	Segments       []scan.Segment
+	System         []string // texts of system/developer messages
+	Body           []byte
+}
+
+func invalid(format string, args ...any) *Error {
+	return Errorf(http.StatusBadRequest, CodeInvalidRequest, format, args...)
+}
+
+// ParseRequest validates body for kind and extracts its text. It never
+// panics on any input; problems come back as a 400 invalid_request Error.
+func ParseRequest(kind Kind, body []byte, lim Limits) (*Request, *Error) {
+	if lim.MaxDepth <= 0 {
+		lim.MaxDepth = 64
+	}
+	if lim.MaxMessages <= 0 {
+		lim.MaxMessages = 4096
+	}
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return nil, invalid("request body is empty; send a JSON object")
+	}
+	if d := jsonDepth(body); d > lim.MaxDepth {
+		return nil, invalid("JSON nesting is too deep (%d levels, limit %d)", d, lim.MaxDepth)
+	}
+	if !gjson.ValidBytes(body) {
+		return nil, invalid("request body is not valid JSON")
+	}
+	root := gjson.ParseBytes(body)
+	if !root.IsObject() {
+		return nil, invalid("request body must be a JSON object")
+	}
+	r := &Request{Kind: kind, Body: body}
+	m := root.Get("model")
+	if !m.Exists() || m.Type != gjson.String || m.Str == "" {
+		return nil, invalid("'model' is required and must be a non-empty string")
+	}
+	r.Model = m.Str
+	if len(r.Model) > 256 {
+		return nil, invalid("'model' is too long")
+	}
+	var err *Error
+	if r.Stream, err = optBool(root, "stream"); err != nil {
+		return nil, err
+	}
+	if r.IncludeUsage, err = optBool(root, "stream_options.include_usage"); err != nil {
+		return nil, err
+	}
+	if kind == Embedding && r.Stream {
+		return nil, invalid("'stream' is not supported for embeddings")
+	}
+	for _, f := range []struct {
+		name string
+		dst  *int64
+	}{{"max_tokens", &r.MaxTokens}, {"max_completion_tokens", &r.MaxTokens}, {"n", &r.N}, {"top_logprobs", &r.TopLogprobs}} {
+		v, err := optInt(root, f.name)
+		if err != nil {
+			return nil, err
+		}
+		if v > *f.dst {
+			*f.dst = v
+		}
+	}
+	lp := root.Get("logprobs")
+	switch {
+	case !lp.Exists() || lp.Type == gjson.Null:
+	case lp.Type == gjson.True:
+		r.Logprobs = true
+	case lp.Type == gjson.False:
+	case lp.Type == gjson.Number && kind == Completion:
+		r.Logprobs, r.TopLogprobs = lp.Int() > 0, max(r.TopLogprobs, lp.Int())
+	default:
+		return nil, invalid("'logprobs' has the wrong type")
+	}
+	if rf := root.Get("response_format"); rf.Exists() && rf.Type != gjson.Null {
+		if !rf.IsObject() {
+			return nil, invalid("'response_format' must be an object")
+		}
+		r.ResponseFormat = []byte(rf.Raw)
+	}
+	switch kind {
+	case Chat:
+		err = r.chatSegments(root, lim)
+	case Completion:
+		err = r.stringOrList(root, "prompt", "", true)
+	case Embedding:
+		err = r.stringOrList(root, "input", "", false)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func optBool(root gjson.Result, path string) (bool, *Error) {
+	v := root.Get(path)
+	switch {
+	case !v.Exists() || v.Type == gjson.Null:
+		return false, nil
+	case v.Type == gjson.True:
+		return true, nil
+	case v.Type == gjson.False:
+		return false, nil
+	}
+	return false, invalid("'%s' must be a boolean", path)
+}
+
+func optInt(root gjson.Result, path string) (int64, *Error) {
+	v := root.Get(path)
+	if !v.Exists() || v.Type == gjson.Null {
+		return 0, nil
+	}
+	if v.Type != gjson.Number {
+		return 0, invalid("'%s' must be an integer", path)
+	}
+	n, perr := strconv.ParseInt(v.Raw, 10, 64)
+	if perr != nil || n < 0 {
+		return 0, invalid("'%s' must be a non-negative integer", path)
+	}
+	return n, nil
+}
+
+func (r *Request) chatSegments(root gjson.Result, lim Limits) *Error {
+	msgs := root.Get("messages")
+	if !msgs.Exists() || !msgs.IsArray() {
+		return invalid("'messages' is required and must be an array")
+	}
+	arr := msgs.Array()
+	if len(arr) == 0 {
+		return invalid("'messages' must not be empty")
+	}
+	if len(arr) > lim.MaxMessages {
+		return invalid("too many messages (%d, limit %d)", len(arr), lim.MaxMessages)
+	}
+	for i, m := range arr {
+		p := "messages." + strconv.Itoa(i)
+		if !m.IsObject() {
+			return invalid("'%s' must be an object", p)
+		}
+		role := m.Get("role")
+		if role.Type != gjson.String || role.Str == "" {
+			return invalid("'%s.role' is required and must be a string", p)
+		}
+		c := m.Get("content")
+		switch {
+		case !c.Exists() || c.Type == gjson.Null:
+			if role.Str != "assistant" && role.Str != "function" && role.Str != "tool" {
+				return invalid("'%s.content' is required", p)
+			}
+		case c.Type == gjson.String:
+			r.add(role.Str, p+".content", c.Str)
+		case c.IsArray():
+			for j, part := range c.Array() {
+				pp := p + ".content." + strconv.Itoa(j)
+				if !part.IsObject() {
+					return invalid("'%s' must be an object", pp)
+				}
+				if t := part.Get("text"); t.Exists() {
+					if t.Type != gjson.String {
+						return invalid("'%s.text' must be a string", pp)
+					}
+					r.add(role.Str, pp+".text", t.Str)
+				}
+			}
+		default:
+			return invalid("'%s.content' must be a string or an array of content parts", p)
+		}
+		// Assistant tool calls and legacy function calls carry arguments
+		// that the model wrote and will read back.
+		for j, tc := range m.Get("tool_calls").Array() {
+			a := tc.Get("function.arguments")
+			if a.Type == gjson.String {
+				r.add(role.Str, p+".tool_calls."+strconv.Itoa(j)+".function.arguments", a.Str)
+			}
+		}
+		if a := m.Get("function_call.arguments"); a.Type == gjson.String {
+			r.add(role.Str, p+".function_call.arguments", a.Str)
+		}
+		if n := m.Get("name"); n.Exists() && n.Type != gjson.String {
+			return invalid("'%s.name' must be a string", p)
+		}
+	}
+	// Tool descriptions reach the model too.
+	for i, t := range root.Get("tools").Array() {
+		if d := t.Get("function.description"); d.Type == gjson.String {
+			r.add("tool_definition", "tools."+strconv.Itoa(i)+".function.description", d.Str)
+		}
+	}
+	return nil
+}
+
+func (r *Request) add(role, path, text string) {
+	if text == "" {
+		return
+	}
+	r.Segments = append(r.Segments, scan.Segment{Role: role, Path: path, Text: text})
+	if role == "system" || role == "developer" {
+		r.System = append(r.System, text)
+	}
+}
+
+// stringOrList extracts a string or an array of strings (token arrays are
+// accepted and carry no text).
+func (r *Request) stringOrList(root gjson.Result, field, role string, optional bool) *Error {
+	v := root.Get(field)
+	switch {
+	case !v.Exists() || v.Type == gjson.Null:
+		if optional {
+			return nil
+		}
+		return invalid("'%s' is required", field)
+	case v.Type == gjson.String:
+		r.add(role, field, v.Str)
+	case v.IsArray():
+		for i, e := range v.Array() {
+			switch {
+			case e.Type == gjson.String:
+				r.add(role, field+"."+strconv.Itoa(i), e.Str)
+			case e.Type == gjson.Number:
+			case e.IsArray(): // a token array
+			default:
+				return invalid("'%s.%d' must be a string or tokens", field, i)
+			}
+		}
+	default:
+		return invalid("'%s' must be a string or an array", field)
+	}
+	return nil
+}
+
+// Rewrite writes new segment texts back into Body.
+func (r *Request) Rewrite(texts map[int]string) error {
+	for i, t := range texts {
+		if i < 0 || i >= len(r.Segments) {
+			continue
+		}
+		nb, err := sjson.SetBytes(r.Body, r.Segments[i].Path, t)
+		if err != nil {
+			return fmt.Errorf("rewrite %s: %w", r.Segments[i].Path, err)
+		}
+		r.Body = nb
+		r.Segments[i].Text = t
+	}
+	return nil
+}
+
+// Set sets a top-level field of the body to a JSON value.
+func (r *Request) Set(path string, value any) error {
+	nb, err := sjson.SetBytes(r.Body, path, value)
+	if err != nil {
+		return err
+	}
+	r.Body = nb
+	return nil
+}
+
+// SetModel rewrites the model field.
+func (r *Request) SetModel(m string) error { return r.Set("model", m) }
+
+// AddSystem prepends a system message carrying text (chat only).
+func (r *Request) AddSystem(text string) error {
+	if r.Kind != Chat || text == "" {
+		return nil
+	}
+	raw := gjson.GetBytes(r.Body, "messages").Raw
+	if len(raw) < 2 || raw[0] != '[' {
+		return fmt.Errorf("messages is not an array")
+	}
+	msg, _ := json.Marshal(map[string]string{"role": "system", "content": text})
+	var b bytes.Buffer
+	b.WriteByte('[')
+	b.Write(msg)
+	if rest := bytes.TrimSpace([]byte(raw[1:])); len(rest) > 0 && rest[0] != ']' {
+		b.WriteByte(',')
+	}
+	b.WriteString(raw[1:])
+	nb, err := sjson.SetRawBytes(r.Body, "messages", b.Bytes())
+	if err != nil {
+		return err
+	}
+	r.Body = nb
+	// Segment paths shift by one message.
+	for i := range r.Segments {
+		r.Segments[i].Path = shiftMessagePath(r.Segments[i].Path)
+	}
+	return nil
+}
+
+func shiftMessagePath(p string) string {
+	const pre = "messages."
+	if len(p) <= len(pre) || p[:len(pre)] != pre {
+		return p
+	}
+	rest := p[len(pre):]
+	j := 0
+	for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
+		j++
+	}
+	n, err := strconv.Atoi(rest[:j])
+	if err != nil {
+		return p
+	}
+	return pre + strconv.Itoa(n+1) + rest[j:]
+}
+
+// jsonDepth returns the maximum nesting depth of a JSON document without
+// decoding it (strings are skipped, so brackets inside them don't count).
+func jsonDepth(b []byte) int {
+	depth, maxDepth := 0, 0
+	inStr, esc := false, false
+	for _, c := range b {
+		if inStr {
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inStr = true
+		case '{', '[':
+			depth++
+			maxDepth = max(maxDepth, depth)
+		case '}', ']':
+			depth--
+		}
+	}
+	return maxDepth
+}

@@ -1,0 +1,98 @@
+// Package telemetry holds the gateway's Prometheus metrics and logging
+// setup. Nothing here opens a network connection of its own.
+package telemetry
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are the gateway's Prometheus collectors, on their own registry.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	Requests        *prometheus.CounterVec   // route, model, status, decision
+	GatewayLatency  *prometheus.HistogramVec // route: the gateway's own time
+	UpstreamLatency *prometheus.HistogramVec // upstream: time to response head
+	InFlight        prometheus.Gauge
+	UpstreamErrors  *prometheus.CounterVec   // upstream, kind
+	StreamDuration  *prometheus.HistogramVec // route
+	ScannerLatency  *prometheus.HistogramVec // scanner
+	ScannerErrors   *prometheus.CounterVec   // scanner
+	Findings        *prometheus.CounterVec   // direction, type
+	AuthFailures    *prometheus.CounterVec   // reason
+	AuditFailures   prometheus.Counter
+	RateLimited     *prometheus.CounterVec // code
+}
+
+var fast = []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25}
+var slow = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120}
+
+// NewMetrics creates and registers the collectors.
+func NewMetrics() *Metrics {
+	r := prometheus.NewRegistry()
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := &Metrics{
+		Registry: r,
+		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rampart_requests_total", Help: "Requests by route, model, status and guardrail decision.",
+		}, []string{"route", "model", "status", "decision"}),
+		GatewayLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "rampart_gateway_seconds", Help: "Time the gateway itself spends on a request (excluding the upstream).", Buckets: fast,
+		}, []string{"route"}),
+		UpstreamLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "rampart_upstream_seconds", Help: "Upstream time to response headers.", Buckets: slow,
+		}, []string{"upstream"}),
+		InFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "rampart_in_flight_requests", Help: "Requests being served.",
+		}),
+		UpstreamErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rampart_upstream_errors_total", Help: "Upstream failures by upstream and kind (connect, timeout, status).",
+		}, []string{"upstream", "kind"}),
+		StreamDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "rampart_stream_seconds", Help: "Duration of streamed responses.", Buckets: slow,
+		}, []string{"route"}),
+		ScannerLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "rampart_scanner_seconds", Help: "Time per scanner run.", Buckets: fast,
+		}, []string{"scanner"}),
+		ScannerErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rampart_scanner_errors_total", Help: "Scanner failures (errors, timeouts, panics).",
+		}, []string{"scanner"}),
+		Findings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rampart_findings_total", Help: "Guardrail findings by direction and type.",
+		}, []string{"direction", "type"}),
+		AuthFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rampart_auth_failures_total", Help: "Refused credentials by reason.",
+		}, []string{"reason"}),
+		AuditFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "rampart_audit_failures_total", Help: "Requests refused because no audit sink recorded them.",
+		}),
+		RateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rampart_rate_limited_total", Help: "Requests refused by limits, by code.",
+		}, []string{"code"}),
+	}
+	r.MustRegister(m.Requests, m.GatewayLatency, m.UpstreamLatency, m.InFlight, m.UpstreamErrors,
+		m.StreamDuration, m.ScannerLatency, m.ScannerErrors, m.Findings, m.AuthFailures, m.AuditFailures, m.RateLimited)
+	return m
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}
+
+// ObserveScanner is a scan.Pipeline Observe hook.
+func (m *Metrics) ObserveScanner(scanner string, d time.Duration, _ int, err error) {
+	m.ScannerLatency.WithLabelValues(scanner).Observe(d.Seconds())
+	if err != nil {
+		m.ScannerErrors.WithLabelValues(scanner).Inc()
+	}
+}
+
+// Status formats a status code label.
+func Status(code int) string { return strconv.Itoa(code) }
