@@ -26,6 +26,7 @@ func TestStreamIdleTimeout(t *testing.T) {
 		select { // then go silent
 		case <-release:
 		case <-r.Context().Done():
+		case <-time.After(30 * time.Second): // end a broken test instead of hanging
 		}
 	})
 	p := mustPool(t, Config{Upstreams: []UpstreamConfig{{Name: "u", URL: up.v1(), StreamIdleTimeout: dur(30 * time.Millisecond)}}})
