@@ -344,10 +344,10 @@ func (p *Pool) attempt(ctx context.Context, u *upstream, r *Request, body []byte
 	}
 	p.record(u, resp.StatusCode, nil, d)
 	if resp.StatusCode >= 500 {
-		// Drain a little so the connection can be reused, never relay it.
-		io.CopyN(io.Discard, resp.Body, 4<<10)
-		resp.Body.Close()
+		// Never relayed, and not drained either: a 5xx body that trickles
+		// must not hold up the failover. Closing costs the connection.
 		cancel()
+		resp.Body.Close()
 		p.failed(u, resp.StatusCode, nil)
 		return nil, &Error{Upstream: u.name, Status: resp.StatusCode}
 	}
