@@ -76,7 +76,11 @@ func (e *Error) OpenAI() *openai.Error {
 	return openai.Errorf(e.HTTPStatus(), e.Code(), "%s", e.ClientMessage())
 }
 
-// isTimeout reports whether err is a deadline or network timeout.
+// IsTimeout reports whether err (as passed to Options.Observe or wrapped
+// in an *Error) is a timeout: connect, TLS handshake, response header,
+// overall or stream idle.
+func IsTimeout(err error) bool { return isTimeout(err) }
+
 func isTimeout(err error) bool {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrStreamIdle) {
 		return true

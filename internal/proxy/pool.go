@@ -32,7 +32,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Observe, when set, is called after every attempt with the upstream's
 	// name, the response status (0 on a transport error), the error and the
-	// time until the response head (or the failure).
+	// time until the response head (or the failure). Use IsTimeout to
+	// classify err; it is context.Canceled when the caller went away, which
+	// does not count against the upstream's health.
 	Observe func(upstream string, status int, err error, d time.Duration)
 }
 

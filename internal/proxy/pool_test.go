@@ -243,7 +243,7 @@ func TestFailoverOnHeaderTimeout(t *testing.T) {
 
 	only := mustPool(t, Config{Upstreams: []UpstreamConfig{{Name: "slow", URL: slow.v1(), ResponseHeaderTimeout: dur(20 * time.Millisecond)}}})
 	_, err = only.Forward(context.Background(), chat("m"))
-	if pe := asError(t, err); !pe.Timeout || pe.HTTPStatus() != 504 || pe.Code() != "upstream_timeout" {
+	if pe := asError(t, err); !pe.Timeout || pe.HTTPStatus() != 504 || pe.Code() != "upstream_timeout" || !IsTimeout(pe.Err) {
 		t.Errorf("header timeout: %+v", pe)
 	}
 }
