@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
@@ -12,7 +13,40 @@ import (
 	"rampart/internal/policy"
 	"rampart/internal/scan"
 	_ "rampart/internal/scan/all"
+	"rampart/internal/scan/pii"
+	"rampart/internal/scan/secrets"
 )
+
+// evalKind reads the first line of a JSON Lines file and names its kind:
+// "pii" (span labels), "secrets" (gitleaks rule examples) or "labels".
+func evalKind(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return "labels"
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 1<<20)
+	line, _ := br.ReadBytes('\n')
+	var probe map[string]json.RawMessage
+	if json.Unmarshal(line, &probe) != nil {
+		return "labels"
+	}
+	if _, ok := probe["spans"]; ok {
+		return "pii"
+	}
+	if _, ok := probe["rule_id"]; ok {
+		return "secrets"
+	}
+	return "labels"
+}
+
+func evalExit(err error) int {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "rampart eval:", err)
+		return 1
+	}
+	return 0
+}
 
 func init() {
 	register("eval", "measure the default input chain on a labeled JSON Lines file", runEval)
@@ -59,6 +93,14 @@ func runEval(args []string) int {
 	if len(files) != 1 {
 		fs.Usage()
 		return 2
+	}
+	// Span-labelled PII files and the gitleaks rule examples have their
+	// own measures; everything else is {"text","label"}.
+	switch evalKind(files[0]) {
+	case "pii":
+		return evalExit(pii.EvalFile(files[0], os.Stdout, *asJSON))
+	case "secrets":
+		return evalExit(secrets.EvalFile(files[0], os.Stdout, *asJSON))
 	}
 	exs, err := detector.LoadJSONL(files[0])
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"rampart/internal/anomaly"
 	"rampart/internal/audit"
 	"rampart/internal/auth"
 	"rampart/internal/demo"
@@ -145,6 +146,32 @@ func Serve(ctx context.Context, f Flags, stderr io.Writer) error {
 	cache.Start(ctx)
 	defer cache.Stop()
 
+	detector, err := anomaly.New(cfg.Anomaly, anomaly.Deps{
+		Quarantiner: anomaly.QuarantineFunc(func(ctx context.Context, keyID, reason string) error {
+			if err := cache.Quarantine(ctx, keyID, reason); err != nil {
+				return err
+			}
+			return auditLog.Record(ctx, &audit.Event{Time: time.Now().UTC(), Kind: "admin", Actor: "anomaly",
+				Action: "key.quarantine", Target: keyID, KeyID: keyID, Reason: reason, Decision: "quarantine"})
+		}),
+		Redis:    rdb,
+		Settings: st,
+		Logger:   log,
+		Metric: func(a anomaly.Alert) {
+			metrics.Anomalies.WithLabelValues(string(a.Rule)).Inc()
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("anomaly: %w", err)
+	}
+	defer detector.Close()
+
+	shutdownTracing, err := telemetry.SetupTracing(ctx, cfg.Tracing)
+	if err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer shutdownTracing(context.Background())
+
 	if f.Demo {
 		key, err := demoKey(ctx, st, secret)
 		if err != nil {
@@ -168,11 +195,12 @@ func Serve(ctx context.Context, f Flags, stderr io.Writer) error {
 		Upstreams: upstreams{pool},
 		Limiter:   limiter,
 		Audit:     auditLog,
-		Hash:      auditLog.Hasher().Hash,
 		Metrics:   metrics,
 		Logger:    log,
 		ClientIP:  clientIPFunc(cfg.TrustedProxies),
 		StoreOK:   st.Ping,
+		Anomaly:   detector,
+		Caps:      cfg.Limits.CapsFor,
 	})
 	go watchPolicy(ctx, cfg.Policy, gw, metrics, log)
 

@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"io"
 	"net/http"
@@ -9,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"rampart/internal/anomaly"
 	"rampart/internal/audit"
 	"rampart/internal/guard"
 	"rampart/internal/openai"
@@ -34,6 +37,9 @@ type exchange struct {
 	est    int64
 	ev     audit.Event
 	status int
+	// presented is the credential the caller sent; kept only to
+	// fingerprint failed attempts for credential-stuffing detection.
+	presented string
 }
 
 func (s *Server) api(kind openai.Kind) http.HandlerFunc {
@@ -80,11 +86,13 @@ func (x *exchange) finishEvent() {
 
 func (x *exchange) serve() {
 	s := x.s
-	if s.observer != nil && x.ip.IsValid() && s.observer.Blocked(x.ip) {
-		e := openai.Errorf(http.StatusTooManyRequests, openai.CodeRateLimited, "too many failed authentication attempts from this address; try again later")
-		e.RetryAfter = 60
-		x.fail(e, "ip_blocked")
-		return
+	if s.anomaly != nil && x.ev.ClientIP != "" {
+		if d := s.anomaly.BlockedFor(x.ev.ClientIP); d > 0 {
+			e := openai.Errorf(http.StatusTooManyRequests, openai.CodeRateLimited, "too many failed authentication attempts from this address; try again later")
+			e.RetryAfter = ceilSeconds(d)
+			x.fail(e, "ip_blocked")
+			return
+		}
 	}
 	if !x.authenticate() {
 		return
@@ -105,8 +113,9 @@ func (x *exchange) serve() {
 		x.fail(openai.Errorf(http.StatusForbidden, openai.CodeModelNotAllowed, "this API key may not use the model %q", x.req.Model), "refused")
 		return
 	}
-	if s.observer != nil {
-		if killed, why := s.observer.Killed(x.p.KeyID, x.p.Tenant, x.req.Model); killed {
+	if s.anomaly != nil {
+		if killed, why := s.anomaly.Killed(x.p.KeyID, x.p.Tenant, x.req.Model); killed {
+			x.ev.Reason = why
 			if strings.HasPrefix(why, "model") {
 				x.fail(openai.Errorf(http.StatusForbidden, openai.CodeModelNotAllowed, "the model %q is disabled by the operator", x.req.Model), "killed")
 			} else {
@@ -114,6 +123,15 @@ func (x *exchange) serve() {
 			}
 			return
 		}
+		if d := s.anomaly.Throttle(x.p.KeyID); d > 0 {
+			e := openai.Errorf(http.StatusTooManyRequests, openai.CodeRateLimited, "this API key is throttled after unusual activity; slow down")
+			e.RetryAfter = ceilSeconds(d)
+			x.fail(e, "throttled")
+			return
+		}
+	}
+	if !x.applyCaps() {
+		return
 	}
 	if !x.admit() {
 		return
@@ -128,6 +146,7 @@ func (x *exchange) serve() {
 // certificate).
 func (x *exchange) authenticate() bool {
 	secret := apiKey(x.r.Header)
+	x.presented = secret
 	var p *Principal
 	var err error
 	if secret == "" {
@@ -227,7 +246,7 @@ func (x *exchange) admit() bool {
 	}
 	res, err := x.s.limiter.Reserve(x.r.Context(), ratelimit.Request{
 		KeyID: x.p.KeyID, Tenant: x.p.Tenant, IP: x.ev.ClientIP, Model: x.req.Model,
-		Key: x.p.Limits, EstTokens: x.est,
+		Key: x.p.Limits, EstTokens: x.est, MaxTokens: x.req.MaxTokens,
 	})
 	if err != nil {
 		var d *ratelimit.Denied
@@ -235,7 +254,7 @@ func (x *exchange) admit() bool {
 			x.s.metrics.RateLimited.WithLabelValues(d.Code).Inc()
 			d.Status.SetHeaders(x.w.Header())
 			e := openai.Errorf(http.StatusTooManyRequests, d.Code, "%s", d.Message)
-			e.RetryAfter = max(1, int((d.RetryAfter+time.Second-1)/time.Second))
+			e.RetryAfter = ceilSeconds(d.RetryAfter)
 			x.fail(e, "rate_limited")
 			return false
 		}
@@ -287,6 +306,9 @@ func (x *exchange) checkPrompt() bool {
 			"the request was blocked by the gateway's input guardrails (%s)", strings.Join(types, ", ")), "block")
 		return false
 	}
+	if x.s.opts.ContentAudit != "none" {
+		x.ev.Prompt = joinSegments(x.req.Segments)
+	}
 	if len(res.Rewrites) > 0 {
 		if err := x.req.Rewrite(res.Rewrites); err != nil {
 			x.s.log.Error("rewrite failed", "request_id", x.in.id, "err", err)
@@ -294,7 +316,12 @@ func (x *exchange) checkPrompt() bool {
 			return false
 		}
 	}
-	x.contentAudit(&x.ev.PromptHash, &x.ev.PromptText, x.req.Segments)
+	if x.s.opts.ContentAudit != "none" {
+		x.ev.PromptRedacted = x.ev.Prompt
+		if len(res.Rewrites) > 0 {
+			x.ev.PromptRedacted = joinSegments(x.req.Segments)
+		}
+	}
 	return true
 }
 
@@ -304,12 +331,9 @@ func (x *exchange) countFindings(dir string, d *policy.Decision) {
 	}
 }
 
-// contentAudit stores the prompt as configured: a keyed HMAC (default),
-// the (already redacted) text, or nothing.
-func (x *exchange) contentAudit(hash, text *string, segs []scan.Segment) {
-	mode := x.s.opts.ContentAudit
-	if mode == "none" {
-		return
+func joinSegments(segs []scan.Segment) string {
+	if len(segs) == 1 {
+		return segs[0].Text
 	}
 	var b strings.Builder
 	for i, sg := range segs {
@@ -318,13 +342,7 @@ func (x *exchange) contentAudit(hash, text *string, segs []scan.Segment) {
 		}
 		b.WriteString(sg.Text)
 	}
-	switch mode {
-	case "redacted", "full":
-		*text = b.String()
-	}
-	if x.s.hash != nil {
-		*hash = x.s.hash(b.String())
-	}
+	return b.String()
 }
 
 func auditFindings(d *policy.Decision) []audit.Finding {
@@ -347,25 +365,67 @@ func auditFindings(d *policy.Decision) []audit.Finding {
 }
 
 func (x *exchange) observe(status int, decision string) {
-	if x.s.observer == nil {
+	a := x.s.anomaly
+	if a == nil {
 		return
 	}
-	o := &Observation{Time: time.Now(), IP: x.ip, Status: status, Decision: decision}
+	o := anomaly.Observation{Time: time.Now(), ClientIP: x.ev.ClientIP, Status: status, Decision: decision}
 	if x.p != nil {
 		o.KeyID, o.Tenant = x.p.KeyID, x.p.Tenant
+	} else if x.presented != "" {
+		h := sha256.Sum256([]byte(x.presented))
+		o.CredentialHash = binary.BigEndian.Uint64(h[:8])
 	}
 	if x.req != nil {
-		o.Model, o.MaxTokens, o.Logprobs, o.TopLogprobs, o.N = x.req.Model, x.req.MaxTokens, x.req.Logprobs, x.req.TopLogprobs, x.req.N
-		o.PromptTok = x.est - x.req.MaxTokens
-		if len(x.req.Segments) > 0 {
-			o.Prompt = x.req.Segments[len(x.req.Segments)-1].Text
+		o.Model, o.MaxTokens, o.Logprobs = x.req.Model, x.req.MaxTokens, x.req.Logprobs
+		o.TopLogprobs, o.N = int(x.req.TopLogprobs), int(x.req.N)
+		o.PromptTokens = x.est - x.req.MaxTokens
+		if n := len(x.req.Segments); n > 0 {
+			o.Prompt = x.req.Segments[n-1].Text
 		}
 	}
 	if x.prompt != nil {
 		o.Findings = x.prompt.Decision.Types(policy.Flag)
 	}
-	v := x.s.observer.Observe(o)
-	if v.Quarantine {
-		x.s.log.Warn("key quarantined by anomaly detection", "key_id", o.KeyID, "reason", v.Reason)
+	if v := a.Observe(o); v.Quarantine {
+		x.s.log.Warn("key quarantined by anomaly detection", "request_id", x.in.id, "key_id", o.KeyID, "reason", v.Reason)
 	}
+}
+
+func ceilSeconds(d time.Duration) int {
+	return max(1, int((d+time.Second-1)/time.Second))
+}
+
+// applyCaps enforces the extraction caps on n, max_tokens and logprobs:
+// refused with 400 or clamped in the body, as configured.
+func (x *exchange) applyCaps() bool {
+	if x.s.caps == nil || x.kind == openai.Embedding {
+		return true
+	}
+	c := x.s.caps(x.p.KeyID, x.p.Tenant)
+	r := x.req
+	p := ratelimit.Params{N: r.N, MaxTokens: r.MaxTokensField, MaxCompletionTokens: r.MaxCompletionTokens, Logprobs: r.Logprobs, TopLogprobs: r.TopLogprobs}
+	changed, err := c.Apply(&p)
+	if err != nil {
+		x.fail(openai.Errorf(http.StatusBadRequest, openai.CodeInvalidRequest, "%v", err), "refused")
+		return false
+	}
+	if !changed {
+		return true
+	}
+	set := func(field string, old, v int64) {
+		if v != old {
+			_ = r.Set(field, v)
+		}
+	}
+	set("n", r.N, p.N)
+	set("max_tokens", r.MaxTokensField, p.MaxTokens)
+	set("max_completion_tokens", r.MaxCompletionTokens, p.MaxCompletionTokens)
+	set("top_logprobs", r.TopLogprobs, p.TopLogprobs)
+	if r.Logprobs && !p.Logprobs {
+		_ = r.Set("logprobs", false)
+	}
+	r.N, r.MaxTokensField, r.MaxCompletionTokens, r.Logprobs, r.TopLogprobs = p.N, p.MaxTokens, p.MaxCompletionTokens, p.Logprobs, p.TopLogprobs
+	r.MaxTokens = max(p.MaxTokens, p.MaxCompletionTokens)
+	return true
 }

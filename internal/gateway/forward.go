@@ -14,7 +14,6 @@ import (
 	"rampart/internal/guard"
 	"rampart/internal/openai"
 	"rampart/internal/policy"
-	"rampart/internal/scan"
 )
 
 // passHeaders are the client headers worth passing upstream. Credentials,
@@ -61,7 +60,7 @@ func (x *exchange) forward() {
 	// From here on, events describe the response.
 	resEv := x.ev
 	resEv.Kind = "response"
-	resEv.PromptText = ""
+	resEv.PromptText, resEv.Prompt, resEv.PromptRedacted = "", "", ""
 	x.ev = resEv
 
 	hdr := http.Header{"Content-Type": {"application/json"}}
@@ -246,8 +245,12 @@ func (x *exchange) outputDecision(d *policy.Decision) {
 	}
 }
 
+// contentAuditOutput hands the answer as the caller received it to the
+// audit log, which keeps a keyed hash (and text, per its content mode).
 func (x *exchange) contentAuditOutput(text string) {
-	x.contentAudit(&x.ev.CompletionHash, &x.ev.CompletionText, []scan.Segment{{Text: text}})
+	if x.s.opts.ContentAudit != "none" {
+		x.ev.Completion, x.ev.CompletionRedacted = text, text
+	}
 }
 
 func (x *exchange) settle(u *openai.Usage) {

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"rampart/internal/anomaly"
 	"rampart/internal/audit"
 	"rampart/internal/openai"
 	"rampart/internal/policy"
@@ -76,40 +77,6 @@ type Upstreams interface {
 	Forward(ctx context.Context, r *UpstreamRequest) (*UpstreamResponse, error)
 }
 
-// Observer sees every finished request (anomaly detection). It must not
-// block.
-type Observer interface {
-	Observe(o *Observation) Verdict
-	Blocked(ip netip.Addr) bool
-	Killed(keyID, tenant, model string) (bool, string)
-}
-
-// Observation describes one finished request for anomaly detection.
-type Observation struct {
-	Time        time.Time
-	KeyID       string
-	Tenant      string
-	IP          netip.Addr
-	Model       string
-	Status      int
-	Decision    string
-	Findings    []string
-	PromptHash  uint64
-	Prompt      string // available for fingerprinting; never stored
-	PromptTok   int64
-	MaxTokens   int64
-	Logprobs    bool
-	TopLogprobs int64
-	N           int64
-}
-
-// Verdict is an observer's response to an observation.
-type Verdict struct {
-	Throttle   time.Duration
-	Quarantine bool
-	Reason     string
-}
-
 // Options are the gateway's limits and switches.
 type Options struct {
 	MaxBody      int64         // bytes; default 8 MiB
@@ -127,11 +94,11 @@ type Server struct {
 	up       Upstreams
 	limiter  ratelimit.Limiter
 	audit    audit.Recorder
-	hash     func(string) string
 	metrics  *telemetry.Metrics
 	log      *slog.Logger
 	clientIP func(*http.Request) netip.Addr
-	observer Observer
+	anomaly  *anomaly.Detector
+	caps     func(keyID, tenant string) ratelimit.Caps
 	storeOK  func(context.Context) error
 	draining atomic.Bool
 }
@@ -143,12 +110,13 @@ type Deps struct {
 	Upstreams Upstreams
 	Limiter   ratelimit.Limiter
 	Audit     audit.Recorder
-	Hash      func(string) string // keyed HMAC for audit content
 	Metrics   *telemetry.Metrics
 	Logger    *slog.Logger
 	ClientIP  func(*http.Request) netip.Addr
-	Observer  Observer
-	StoreOK   func(context.Context) error // readiness of the key store
+	Anomaly   *anomaly.Detector // nil: no anomaly detection
+	// Caps returns the extraction caps (n, max_tokens, logprobs) for a key.
+	Caps    func(keyID, tenant string) ratelimit.Caps
+	StoreOK func(context.Context) error // readiness of the key store
 }
 
 // New builds a Server.
@@ -169,8 +137,8 @@ func New(opts Options, d Deps) *Server {
 		opts.ContentAudit = "hashed"
 	}
 	s := &Server{
-		opts: opts, auth: d.Auth, up: d.Upstreams, limiter: d.Limiter, audit: d.Audit, hash: d.Hash,
-		metrics: d.Metrics, log: d.Logger, clientIP: d.ClientIP, observer: d.Observer, storeOK: d.StoreOK,
+		opts: opts, auth: d.Auth, up: d.Upstreams, limiter: d.Limiter, audit: d.Audit,
+		metrics: d.Metrics, log: d.Logger, clientIP: d.ClientIP, anomaly: d.Anomaly, caps: d.Caps, storeOK: d.StoreOK,
 	}
 	if s.audit == nil {
 		s.audit = audit.Discard{}

@@ -62,7 +62,10 @@ type Request struct {
 	Model          string
 	Stream         bool
 	IncludeUsage   bool  // stream_options.include_usage
-	MaxTokens      int64 // max_tokens or max_completion_tokens; 0 = unset
+	MaxTokens      int64 // the larger of max_tokens and max_completion_tokens; 0 = unset
+	// The two fields as sent, for caps that rewrite them.
+	MaxTokensField      int64
+	MaxCompletionTokens int64
 	N              int64 // 0 = unset (1)
 	Logprobs       bool
 	TopLogprobs    int64
@@ -121,15 +124,14 @@ func ParseRequest(kind Kind, body []byte, lim Limits) (*Request, *Error) {
 	for _, f := range []struct {
 		name string
 		dst  *int64
-	}{{"max_tokens", &r.MaxTokens}, {"max_completion_tokens", &r.MaxTokens}, {"n", &r.N}, {"top_logprobs", &r.TopLogprobs}} {
+	}{{"max_tokens", &r.MaxTokensField}, {"max_completion_tokens", &r.MaxCompletionTokens}, {"n", &r.N}, {"top_logprobs", &r.TopLogprobs}} {
 		v, err := optInt(root, f.name)
 		if err != nil {
 			return nil, err
 		}
-		if v > *f.dst {
-			*f.dst = v
-		}
+		*f.dst = v
 	}
+	r.MaxTokens = max(r.MaxTokensField, r.MaxCompletionTokens)
 	lp := root.Get("logprobs")
 	switch {
 	case !lp.Exists() || lp.Type == gjson.Null:

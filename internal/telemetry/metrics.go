@@ -28,6 +28,7 @@ type Metrics struct {
 	AuthFailures    *prometheus.CounterVec   // reason
 	AuditFailures   prometheus.Counter
 	RateLimited     *prometheus.CounterVec // code
+	Anomalies       *prometheus.CounterVec // rule
 }
 
 var fast = []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25}
@@ -75,8 +76,11 @@ func NewMetrics() *Metrics {
 		RateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rampart_rate_limited_total", Help: "Requests refused by limits, by code.",
 		}, []string{"code"}),
+		Anomalies: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rampart_anomaly_alerts_total", Help: "Anomaly alerts by rule.",
+		}, []string{"rule"}),
 	}
-	r.MustRegister(m.Requests, m.GatewayLatency, m.UpstreamLatency, m.InFlight, m.UpstreamErrors,
+	r.MustRegister(m.Anomalies, m.Requests, m.GatewayLatency, m.UpstreamLatency, m.InFlight, m.UpstreamErrors,
 		m.StreamDuration, m.ScannerLatency, m.ScannerErrors, m.Findings, m.AuthFailures, m.AuditFailures, m.RateLimited)
 	return m
 }
