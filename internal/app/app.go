@@ -97,7 +97,9 @@ func Serve(ctx context.Context, f Flags, stderr io.Writer) error {
 	}
 	pool, err := proxy.New(cfg.Config, proxy.Options{Logger: log, Observe: func(up string, status int, err error, d time.Duration) {
 		switch {
-		case err != nil && errors.Is(err, context.DeadlineExceeded):
+		case err != nil && errors.Is(err, context.Canceled):
+			// The client went away; not the upstream's fault.
+		case err != nil && proxy.IsTimeout(err):
 			metrics.UpstreamErrors.WithLabelValues(up, "timeout").Inc()
 		case err != nil:
 			metrics.UpstreamErrors.WithLabelValues(up, "connect").Inc()

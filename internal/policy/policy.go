@@ -32,7 +32,7 @@ type File struct {
 	Output         []RuleSpec           `yaml:"output"`
 
 	// Profiles are named policies that tenants and keys can be assigned.
-	Profiles map[string]*File `yaml:"profiles"`
+	Profiles map[string]*File  `yaml:"profiles"`
 	Tenants  map[string]string `yaml:"tenants"` // tenant → profile
 	Keys     map[string]string `yaml:"keys"`    // key id → profile
 }
@@ -79,7 +79,7 @@ type Policy struct {
 	OnScannerError Action
 	Thresholds     map[string]float64
 
-	input, output   *scan.Pipeline
+	input, output     *scan.Pipeline
 	inRules, outRules []rule
 }
 
