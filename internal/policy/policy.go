@@ -284,10 +284,7 @@ func Compile(f *File) (*Set, error) {
 	if f.Version != 0 && f.Version != 1 {
 		c.Field("version").Failf("unsupported version %d (known: 1)", f.Version)
 	}
-	root, err := resolve(f, c.Field(""), nil)
-	if err != nil {
-		return nil, err
-	}
+	root := resolve(f, c)
 	set := &Set{profiles: map[string]*Policy{}, tenants: f.Tenants, keys: f.Keys}
 	set.Default = compileOne(root, c)
 	// Profiles: each extends the root file unless it names another base.
@@ -306,11 +303,8 @@ func Compile(f *File) (*Set, error) {
 		if len(pf.Profiles) > 0 || len(pf.Tenants) > 0 || len(pf.Keys) > 0 {
 			pc.Failf("profiles cannot nest profiles, tenants or keys")
 		}
-		merged, err := resolveProfile(pf, root, f.Profiles, pc)
-		if err != nil {
-			return nil, err
-		}
-		if merged.Name == "" || merged.Name == root.Name {
+		merged := resolveProfile(pf, root, f.Profiles, pc)
+		if pf.Name == "" {
 			merged.Name = n
 		}
 		set.profiles[n] = compileOne(merged, pc)
@@ -341,24 +335,26 @@ func Compile(f *File) (*Set, error) {
 
 // resolve merges f over the policy it extends (a built-in; balanced when
 // nothing is named).
-func resolve(f *File, c *config.Checker, seen []string) (*File, error) {
+func resolve(f *File, c *config.Checker) *File {
 	base := f.Extends
 	if base == "" {
 		base = "balanced"
 		if slices.Contains(BuiltinNames(), f.Name) && f.Level == "" && len(f.Input) > 0 {
 			// A file that is itself a full built-in definition.
-			return withDefaults(f), nil
+			return withDefaults(f)
 		}
 	}
 	bf, err := builtinFile(base)
 	if err != nil {
 		c.Field("extends").Failf("%v", err)
-		return withDefaults(f), nil
+		return withDefaults(f)
 	}
-	return withDefaults(merge(bf, f)), nil
+	return withDefaults(merge(bf, f))
 }
 
-func resolveProfile(pf, root *File, all map[string]*File, c *config.Checker) (*File, error) {
+// resolveProfile merges a profile over the chain of profiles it extends,
+// ending at a built-in or at the file's root policy.
+func resolveProfile(pf, root *File, all map[string]*File, c *config.Checker) *File {
 	var chain []*File
 	cur := pf
 	seen := map[*File]bool{}
@@ -393,7 +389,7 @@ func resolveProfile(pf, root *File, all map[string]*File, c *config.Checker) (*F
 	for i := len(chain) - 1; i >= 0; i-- {
 		out = merge(out, chain[i])
 	}
-	return withDefaults(out), nil
+	return withDefaults(out)
 }
 
 // merge returns base overlaid with over's non-zero fields.
