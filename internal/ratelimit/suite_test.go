@@ -130,6 +130,32 @@ func runSuite(t *testing.T, newL factory, newClock func() clock, wrap func(*test
 		}
 	})
 
+	run(t, "peek reports without charging", func(t *testing.T) {
+		clk := newClock()
+		l := newL(t, Config{Keys: Limits{RPM: 10, TPM: 1000}, IP: Limits{RPM: 100}}, clk)
+		pk, ok := l.(Peeker)
+		if !ok {
+			t.Fatalf("%T does not implement Peeker", l)
+		}
+		r := Request{KeyID: "k", IP: "10.0.0.1", EstTokens: 600, MaxTokens: 500}
+		if s := pk.Peek(ctx, r); s.LimitRequests != 10 || s.RemainingRequests != 10 || s.LimitTokens != 1000 || s.RemainingTokens != 1000 || s.ResetTokens != 0 {
+			t.Fatalf("peek of fresh subjects %+v, want full buckets", s)
+		}
+		a := reserve(t, l, r)
+		a.Settle(ctx, 80, 20)
+		for range 3 {
+			if s := pk.Peek(ctx, r); s.RemainingRequests != 9 || s.RemainingTokens != 900 || s.ResetTokens <= 0 {
+				t.Fatalf("peek after one settled request %+v, want 9 requests and 900 tokens left", s)
+			}
+		}
+		if s := pk.Peek(ctx, Request{IP: "10.0.0.1"}); s.LimitRequests != 100 || s.RemainingRequests != 99 || s.LimitTokens != -1 {
+			t.Fatalf("peek of the IP alone %+v, want 99 of 100 requests and no token limit", s)
+		}
+		if s := pk.Peek(ctx, Request{IP: "10.0.0.2", KeyID: ""}); s.RemainingRequests != 100 {
+			t.Fatalf("peek of another IP %+v, want a full bucket", s)
+		}
+	})
+
 	run(t, "request larger than tpm", func(t *testing.T) {
 		l := newL(t, Config{Keys: Limits{TPM: 100}}, newClock())
 		deny(t, l, Request{KeyID: "k", EstTokens: 101}, CodeRateLimit, dimTPM)
