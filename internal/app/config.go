@@ -9,6 +9,7 @@ import (
 
 	"rampart/internal/anomaly"
 	"rampart/internal/audit"
+	"rampart/internal/clientip"
 	"rampart/internal/config"
 	"rampart/internal/proxy"
 	"rampart/internal/ratelimit"
@@ -168,6 +169,9 @@ func (c *Config) Validate(demo bool) error {
 	case "json", "text":
 	default:
 		ch.Field("log").Field("format").Failf("unknown format %q", c.Log.Format)
+	}
+	if _, err := clientip.New(c.TrustedProxies); err != nil {
+		ch.Field("trusted_proxies").Failf("%v", err)
 	}
 	c.Limits.Validate(ch.Field("limits"))
 	c.Audit.Validate(ch.Field("audit"))
