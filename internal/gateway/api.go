@@ -72,6 +72,8 @@ func (x *exchange) fail(e *openai.Error, decision string) {
 	if x.resv != nil {
 		x.resv.Settle(context.WithoutCancel(x.r.Context()), 0, 0)
 		x.setLimitHeaders()
+	} else {
+		x.peekLimitHeaders()
 	}
 	x.observe(e.Status, decision)
 	writeError(x.w, e)
@@ -252,7 +254,7 @@ func (x *exchange) admit() bool {
 		var d *ratelimit.Denied
 		if errors.As(err, &d) {
 			x.s.metrics.RateLimited.WithLabelValues(d.Code).Inc()
-			d.Status.SetHeaders(x.w.Header())
+			x.resv = ratelimit.StatusOnly(d.Status) // fail sets its headers
 			e := openai.Errorf(http.StatusTooManyRequests, d.Code, "%s", d.Message)
 			e.RetryAfter = ceilSeconds(d.RetryAfter)
 			x.fail(e, "rate_limited")
@@ -273,6 +275,23 @@ func (x *exchange) setLimitHeaders() {
 	if x.resv != nil {
 		x.resv.Status().SetHeaders(x.w.Header())
 	}
+}
+
+// peekLimitHeaders sets the x-ratelimit-* headers of a request refused
+// before admission from what is known of it, without charging anything.
+func (x *exchange) peekLimitHeaders() {
+	pk, ok := x.s.limiter.(ratelimit.Peeker)
+	if !ok {
+		return
+	}
+	r := ratelimit.Request{IP: x.ev.ClientIP}
+	if x.p != nil {
+		r.KeyID, r.Tenant, r.Key = x.p.KeyID, x.p.Tenant, x.p.Limits
+	}
+	if x.req != nil {
+		r.Model = x.req.Model
+	}
+	pk.Peek(context.WithoutCancel(x.r.Context()), r).SetHeaders(x.w.Header())
 }
 
 func (x *exchange) promptBytes() int {

@@ -14,6 +14,7 @@ import (
 	"rampart/internal/guard"
 	"rampart/internal/openai"
 	"rampart/internal/policy"
+	"rampart/internal/ratelimit"
 )
 
 // passHeaders are the client headers worth passing upstream. Credentials,
@@ -209,6 +210,10 @@ func (x *exchange) relayStream(resp *UpstreamResponse, out *guard.Output) {
 	if x.resv != nil {
 		opt.Consume = func(n int64) *openai.Error {
 			if err := x.resv.Consume(ctx, n); err != nil {
+				var d *ratelimit.Denied
+				if errors.As(err, &d) {
+					return openai.Errorf(http.StatusTooManyRequests, d.Code, "%s", d.Message)
+				}
 				return openai.Errorf(http.StatusTooManyRequests, openai.CodeQuotaExceeded, "%v", err)
 			}
 			return nil
