@@ -136,8 +136,10 @@ func Answer(prompt string, all string) string {
 	case p == "":
 		return "Hello from the Rampart demo model."
 	}
-	words := len(strings.Fields(p))
-	return fmt.Sprintf("This is the Rampart demo model. Your message had %d words. I can't think, but the gateway in front of me checked your prompt and will check this answer too.", words)
+	if len(p) > 200 {
+		p = p[:200] + "…"
+	}
+	return fmt.Sprintf("This is the Rampart demo model. You said: %q. I can't think, but the gateway in front of me checked your prompt and will check this answer too.", p)
 }
 
 func (s *Server) complete(w http.ResponseWriter, r *http.Request, chat bool) {
