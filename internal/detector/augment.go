@@ -67,8 +67,13 @@ func insertAt(r *rand.Rand, doc, snippet string) string {
 // ordinary prompts in many languages), alone and inside documents.
 func Augment(train []Example, seed uint64) []Example {
 	r := rand.New(rand.NewPCG(seed, 0x5EED))
-	var docs, shortAttacks []string
+	var docs, shortAttacks, harmful, benign []string
 	for _, e := range train {
+		if e.Kind == "harmful_request" {
+			harmful = append(harmful, e.Text)
+		} else if e.Label == 0 && e.Kind == "benign" && len(e.Text) < 200 {
+			benign = append(benign, e.Text)
+		}
 		if e.Label == 0 && len(e.Text) > 200 {
 			docs = append(docs, e.Text)
 		}
@@ -120,6 +125,7 @@ func Augment(train []Example, seed uint64) []Example {
 			add(strings.Replace(carrier(), "{}", t, 1), 0, "benign")
 		}
 	}
+	wrapAugment(r, harmful, benign, add)
 	// Benign carriers alone and benign documents cut short: short and
 	// long texts appear on both sides.
 	for _, c := range augCarriers {

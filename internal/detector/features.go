@@ -12,6 +12,7 @@ const (
 	seedWord   = 0x9E3779B1
 	seedBigram = 0x85EBCA77
 	seedChar   = 0xC2B2AE3D
+	seedSym    = 0x27D4EB2F
 	fnvOffset  = 14695981039346656037
 	fnvPrime   = 1099511628211
 )
@@ -30,6 +31,8 @@ type token struct {
 	conj       uint32 // conjunctions completed at this token
 	feat       int32  // index of its first feature in extraction.feats
 	word       uint64 // hash of the lower-cased word
+	sym        uint8  // unusual symbols between this token and the next
+	odd        bool   // camel-humped or letter/digit-mixed word (adversarial-suffix debris)
 }
 
 // extraction holds the tokens and hashed features of one text. It is
@@ -62,7 +65,8 @@ func wordRune(r rune) bool {
 // extract tokenizes text, hashes its features and marks its cues.
 func (x *extraction) extract(text string) {
 	x.reset()
-	var prev uint64
+	var prev, sym uint64
+	var nsym, nodd int
 	cjkStart := -1
 	flushCJK := func(end int) {
 		if cjkStart >= 0 {
@@ -77,8 +81,22 @@ func (x *extraction) extract(text string) {
 			if c == '.' || c == '\n' || c == '!' || c == '?' {
 				prev = 0 // no bigrams across sentences
 			}
+			if c > ' ' {
+				sym = sym*131 + uint64(c)
+				nsym++
+				if unusual[c] {
+					nodd++
+				}
+			} else if nsym > 0 {
+				x.flushSym(sym, nsym, nodd)
+				sym, nsym, nodd = 0, 0, 0
+			}
 			flushCJK(i - 1)
 			continue
+		}
+		if nsym > 0 {
+			x.flushSym(sym, nsym, nodd)
+			sym, nsym, nodd = 0, 0, 0
 		}
 		r, size := rune(c), 1
 		if c >= utf8.RuneSelf {
@@ -134,12 +152,58 @@ func (x *extraction) extract(text string) {
 			h = (h ^ uint64(b)) * fnvPrime
 		}
 		x.addToken(int32(i), int32(j), h, prev, wordCues(x.buf))
+		x.toks[len(x.toks)-1].odd = oddWord(text[i:j])
 		x.charGrams()
 		prev = h
 		i = j
 	}
+	if nsym > 0 {
+		x.flushSym(sym, nsym, nodd)
+	}
 	flushCJK(len(text))
 	x.conjoin()
+}
+
+// unusual marks the ASCII symbols that are rare in prose and frequent in
+// optimized adversarial suffixes (and in code, which the training data
+// balances with benign code).
+var unusual = [128]bool{'(': true, ')': true, '[': true, ']': true, '{': true, '}': true, '<': true, '>': true,
+	'\\': true, '|': true, '`': true, '~': true, '^': true, '$': true, '%': true, '=': true, '@': true, '#': true,
+	'*': true, ';': true, '+': true, '&': true}
+
+// flushSym records a run of punctuation between words: a hashed feature
+// for runs holding an unusual symbol, and the count on the previous token.
+func (x *extraction) flushSym(h uint64, n, odd int) {
+	if odd == 0 || len(x.toks) == 0 {
+		return
+	}
+	if n > 4 {
+		n = 4 // the hash covers the whole run; only its weight is capped
+	}
+	x.feats = append(x.feats, mix32(h^seedSym))
+	t := &x.toks[len(x.toks)-1]
+	t.sym = uint8(min(int(t.sym)+odd, 255))
+}
+
+// oddWord reports camel humps inside a word ("GoldenategyListIV") and
+// letters mixed with digits, typical debris of optimized suffixes.
+func oddWord(w string) bool {
+	humps, digits, letters := 0, 0, 0
+	for k := 0; k < len(w); k++ {
+		c := w[k]
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case c >= 'A' && c <= 'Z':
+			letters++
+			if k > 0 && w[k-1] >= 'a' && w[k-1] <= 'z' {
+				humps++
+			}
+		case c >= 'a' && c <= 'z':
+			letters++
+		}
+	}
+	return humps > 0 || digits > 0 && letters > 1
 }
 
 func (x *extraction) addToken(start, end int32, h, prev uint64, cats uint32) {

@@ -17,12 +17,17 @@ const (
 	cNew             // new, instead, now, from now on, henceforth …
 	cAbout           // discussion markers: attack, example, explain, detect, translate …
 	cYou             // you, your, assistant, AI, model …
+	cHarm            // harmful subject matter: weapons, drugs, malware, fraud, violence …
+	cFrame           // fictional / hypothetical / academic framing: imagine, story, for educational purposes …
+	cComply          // what refusal suppression targets: disclaimers, warnings, caveats, apologies, refusing …
+	cNeg             // negation: not, never, no, without, don't …
+	cEvade           // evasion: undetected, untraceable, without getting caught …
 	numCats
 )
 
 var catNames = [numCats]string{
 	"override", "prior", "instr", "system", "reveal", "secret", "role", "persona",
-	"nolimits", "exfil", "tool", "new", "about", "you",
+	"nolimits", "exfil", "tool", "new", "about", "you", "harm", "frame", "comply", "neg", "evade",
 }
 
 // conjunctions are pairs of categories that, seen within conjDist tokens
@@ -39,6 +44,10 @@ var conjunctions = [...][2]uint32{
 	{1 << cAbout, 1<<cOverride | 1<<cReveal | 1<<cPersona | 1<<cNoLimits},
 	{1 << cPrior, 1 << cInstr},
 	{1 << cYou, 1<<cPersona | 1<<cRole},
+	{1 << cNeg, 1 << cComply}, // "do not include warnings", "never refuse"
+	{1 << cFrame, 1 << cHarm}, // "in a fictional world … build a bomb"
+	{1 << cHarm, 1 << cEvade}, // "… without getting caught"
+	{1 << cRole, 1 << cHarm},  // "you are a chemist … synthesize"
 }
 
 const conjDist = 8
@@ -161,5 +170,51 @@ var lexicon = map[int][]string{
 	cYou: {
 		"you", "your", "yourself", "assistant", "ai", "chatgpt", "gpt", "model", "llm", "bot", "chatbot", "claude", "gemini", "copilot",
 		"vous", "tu", "ton", "ta", "tes", "votre", "du", "dein*", "ihr", "sie", "tú", "tu", "tus", "usted", "você", "seu", "sua", "tuo", "tua", "tuoi", "je", "jouw", "uw", "ty", "twoje", "twój", "ты", "вы", "твои", "ваши", "sen", "senin", "siz", "أنت", "لك", "너", "당신", "你", "您", "あなた", "君",
+	},
+	cHarm: {
+		"bomb*", "explosiv*", "weapon*", "firearm*", "gun", "guns", "ammunition", "grenade*", "detonat*", "poison*", "toxin*", "nerve", "sarin", "ricin", "anthrax", "bioweapon*", "pathogen*",
+		"drug", "drugs", "meth", "methamphetamine", "cocaine", "heroin", "fentanyl", "lsd", "narcotic*", "opioid*", "synthesiz*", "synthesis",
+		"hack", "hacking", "hacked", "malware", "ransomware", "virus", "keylogger", "trojan", "botnet", "exploit", "exploits", "phishing", "ddos", "crack", "cracking", "spyware", "rootkit",
+		"scam*", "fraud*", "launder*", "counterfeit*", "forge", "forged", "forgery", "steal*", "stole", "theft", "shoplift*", "smuggl*", "traffick*", "brib*", "extort*", "blackmail*", "embezzl*", "evade", "evasion",
+		"kill", "killing", "murder*", "assassinat*", "torture*", "suicide", "self-harm", "harm", "hurt", "kidnap*", "terror*", "extremis*", "genocide", "massacre", "violence", "violent", "abuse*",
+		"racist", "racism", "hate", "harass*", "bully*", "stalk*", "defamat*", "misinformation", "disinformation", "propaganda", "slur*", "derogatory", "explicit", "erotic", "porn*", "sexual",
+		"illegal*", "illegally", "illicit", "unlawful*", "dangerous", "lethal", "deadly", "weaponiz*", "manipulat*", "dox*", "pirat*", "cheat*",
+		// other languages
+		"bombe*", "waffe*", "arme", "armes", "arma", "armas", "armi", "wapen*", "broń", "bomba*", "sprengstoff*", "explosif*", "explosivo*", "esplosiv*",
+		"droge*", "drogue*", "droga*", "drugi", "stupéfiant*", "rauschgift*", "veneno*", "veleno*", "trucizn*",
+		"töten", "tuer", "matar", "uccidere", "doden", "zabić", "morderstw*", "mord*", "meurtre*", "asesina*", "omicidio", "assassin*",
+		"hacken", "pirater", "hackear", "piratear", "stehlen", "voler", "robar", "rubare", "roubar", "ukraść", "betrug*", "arnaque*", "estafa*", "truffa*", "golpe",
+		"illegal", "illégal*", "ilegal*", "illegale*", "nielegaln*",
+		"бомб*", "взрывчат*", "оружи*", "наркотик*", "яд", "убить", "убийств*", "взлом*", "украсть", "мошенничеств*", "незаконн*",
+		"bomba", "silah*", "uyuşturucu*", "zehir*", "öldür*", "hackle*", "çal", "dolandırıcılık", "yasadışı",
+		"قنبلة", "سلاح", "أسلحة", "مخدرات", "سم", "قتل", "اختراق", "سرقة", "احتيال",
+		"폭탄*", "무기*", "마약*", "독약*", "죽이*", "살인*", "해킹*", "훔치*", "사기*", "불법*",
+		"炸弹", "炸彈", "爆炸", "武器", "毒品", "毒药", "杀人", "殺人", "杀死", "黑客", "入侵", "偷", "诈骗", "詐騙", "洗钱", "非法",
+		"爆弾", "爆発物", "麻薬", "毒物", "殺す", "ハッキング", "盗む", "詐欺", "違法",
+	},
+	cFrame: {
+		"hypothetical*", "fictional*", "fiction", "imaginary", "imagine", "scenario*", "story", "novel", "screenplay", "script", "movie", "roleplay", "pretend",
+		"educational", "academic", "purposes", "research", "purely", "theoretical*", "experiment", "universe", "simulation", "villain", "character", "protagonist",
+		"hypothétique*", "fictif*", "fictive", "imagine*", "scénario*", "histoire", "roman", "éducatif*", "hypothetisch*", "fiktiv*", "stell", "vorstellen", "geschichte", "szenario*", "zwecke*", "bildungszwecke*",
+		"hipotétic*", "ficticio*", "ficción", "imagina*", "historia", "escenario*", "educativo*", "ipotetic*", "immagina*", "storia", "scenario", "educativ*", "hipotétic*", "fictíci*", "história", "cenário*",
+		"hypothetisch", "verzonnen", "stel", "verhaal", "hipotetyczn*", "wyobraź*", "fikcyjn*", "opowieść", "scenariusz*",
+		"гипотетическ*", "вымышленн*", "представь*", "история", "рассказ*", "сценари*", "образовательн*",
+		"varsayımsal", "kurgusal", "hayal", "hikaye*", "senaryo*", "eğitim",
+		"افتراضي*", "خيالي*", "تخيل", "قصة", "سيناريو",
+		"가상*", "상상*", "이야기", "소설", "시나리오", "교육*",
+		"假设", "假設", "虚构", "虛構", "想象", "想像", "故事", "小说", "小說", "剧本", "场景", "教育目的", "仮定", "架空", "想像して", "物語", "小説", "シナリオ", "教育目的",
+	},
+	cComply: {
+		"disclaimer*", "warning*", "caveat*", "apolog*", "refus*", "declin*", "moraliz*", "moralis*", "censor*", "sorry",
+		"avertissement*", "excuse*", "refuse*", "warnung*", "hinweis*", "entschuldig*", "ablehn*", "advertencia*", "disculp*", "rechaz*", "negar*", "avvertiment*", "scus*", "rifiut*", "aviso*", "desculp*", "recus*",
+		"waarschuwing*", "weiger*", "ostrzeżeń", "ostrzeże*", "odmaw*", "przeprasza*", "предупрежд*", "извин*", "отказ*", "uyarı*", "özür", "reddet*", "تحذير*", "اعتذار", "ترفض", "경고*", "사과*", "거절*", "警告", "免责声明", "道歉", "拒绝", "拒絕", "謝罪", "断らない", "拒否",
+	},
+	cNeg: {
+		"not", "never", "no", "don't", "dont", "without", "avoid", "stop", "nor", "n't", "cannot", "can't", "won't",
+		"ne", "pas", "jamais", "sans", "nicht", "nie", "niemals", "kein*", "ohne", "no", "nunca", "sin", "non", "mai", "senza", "não", "nunca", "sem", "niet", "nooit", "geen", "zonder", "nie", "bez", "не", "никогда", "без", "asla", "yok", "değil", "لا", "أبدا", "بدون", "않", "없이", "말고", "不要", "不", "别", "絕不", "决不", "绝不", "しないで", "ないで", "決して",
+	},
+	cEvade: {
+		"undetect*", "untraceable", "traced", "trace", "caught", "detection", "noticing", "noticed", "unnoticed", "anonymous*", "authorities", "police", "evading", "covert*", "secretly", "discreet*",
+		"erwischt", "unbemerkt", "entdeckt", "repéré*", "attrapé*", "détect*", "atrapado*", "detectado*", "detectar", "scoperto", "pego", "betrapt", "złapan*", "незаметно", "поймали", "yakalanma*", "fark", "كشف", "들키지", "발각*", "被发现", "被抓", "不被", "バレず", "見つからず",
 	},
 }

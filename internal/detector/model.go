@@ -22,8 +22,11 @@ const (
 	Window = 32
 	stride = Window / 2
 
-	nDense = numCats + len(conjunctions) + 1
-	magic  = "RAMPINJ1"
+	// Dense features: one per cue category, one per conjunction, the
+	// conjunction count, window-level pairs (see pairs) and two measures
+	// of adversarial-suffix debris.
+	nDense = numCats + len(conjunctions) + 1 + len(pairs) + 2
+	magic  = "RAMPINJ2"
 )
 
 // Model holds trained weights. The zero value is not usable; load one with
@@ -91,7 +94,34 @@ func (x *extraction) dense(a, b int, d *[nDense]float32) {
 		d[numCats+k] = float32(v)
 		n += int(v)
 	}
-	d[nDense-1] = float32(min(n, 3)) / 3
+	o := numCats + len(conjunctions)
+	d[o] = float32(min(n, 3)) / 3
+	o++
+	for k, p := range pairs {
+		d[o+k] = b2f(cats&p[0] != 0 && cats&p[1] != 0)
+	}
+	o += len(pairs)
+	var sym, odd int
+	for t := a; t < b; t++ {
+		sym += int(x.toks[t].sym)
+		if x.toks[t].odd {
+			odd++
+		}
+	}
+	nt := float32(max(b-a, 1))
+	d[o] = min(float32(sym)/nt, 2) / 2
+	d[o+1] = min(float32(odd)*2/nt, 1)
+}
+
+// pairs are categories that, seen anywhere in the same window, frame a
+// request: a fictional or role-play wrapper around harmful matter, or
+// refusal suppression next to it.
+var pairs = [...][2]uint32{
+	{1<<cFrame | 1<<cRole, 1 << cHarm},
+	{1 << cHarm, 1 << cEvade},
+	{1 << cComply, 1 << cHarm},
+	{1 << cComply, 1<<cFrame | 1<<cRole | 1<<cPersona},
+	{1 << cFrame, 1<<cYou | 1<<cRole},
 }
 
 // featRange returns the features of tokens [a, b).
