@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"rampart/internal/app"
 	"rampart/internal/audit"
 )
 
@@ -257,4 +259,68 @@ func auditPubkey(args []string) error {
 	}
 	os.Stdout.Write(audit.PublicKeyPEM(rd.PublicKey()))
 	return nil
+}
+
+// adminAudit records the admin actions of one CLI command in the audit log
+// the server writes: the same primary store (--data or --database) and the
+// same audit settings (the audit section of --config). A nil *adminAudit
+// (audit.disabled in the config) records nothing.
+type adminAudit struct {
+	log   *audit.Log
+	actor string
+}
+
+// openAdminAudit opens the log before the command changes anything, so a
+// log that cannot be opened stops the command with nothing changed.
+func openAdminAudit(data, database, configFile string) (*adminAudit, error) {
+	cfg, err := app.LoadConfig(configFile)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Audit.Disabled {
+		return nil, nil
+	}
+	l, err := audit.Open(cfg.Audit, data, database, nil)
+	if err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	return &adminAudit{log: l, actor: cliActor()}, nil
+}
+
+// cliActor names the operator: "cli:$USER" (or "cli").
+func cliActor() string {
+	u := os.Getenv("USER")
+	if u == "" {
+		if cu, err := user.Current(); err == nil {
+			u = cu.Username
+		}
+	}
+	if u == "" {
+		return "cli"
+	}
+	return "cli:" + u
+}
+
+// record appends an admin event; the command must fail when it returns an
+// error.
+func (a *adminAudit) record(ctx context.Context, ev audit.Event) error {
+	if a == nil {
+		return nil
+	}
+	ev.Kind = "admin"
+	ev.Actor = a.actor
+	if ev.Time.IsZero() {
+		ev.Time = time.Now().UTC()
+	}
+	if err := a.log.Record(ctx, &ev); err != nil {
+		return fmt.Errorf("%s %s was done but could not be recorded in the audit log: %w", ev.Action, ev.Target, err)
+	}
+	return nil
+}
+
+func (a *adminAudit) Close() error {
+	if a == nil {
+		return nil
+	}
+	return a.log.Close()
 }

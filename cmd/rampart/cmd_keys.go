@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"rampart/internal/audit"
 	"rampart/internal/auth"
 	"rampart/internal/config"
 	"rampart/internal/store"
@@ -42,7 +43,13 @@ Subcommands:
 Every subcommand takes:
   --data DIR       state directory (env RAMPART_DATA; default ./rampart-data)
   --database URL   postgres://… instead of SQLite in --data (env RAMPART_DATABASE)
+  --config FILE    the server's YAML configuration, for its audit settings
+                   (env RAMPART_CONFIG)
   --json           machine-readable output
+
+Every change (create, revoke, rotate, quarantine, unquarantine, disable,
+enable) is recorded in the audit log as an admin event (actor cli:$USER);
+a change that cannot be recorded makes the command fail.
 
 Flags may come before or after the key ID.
 `
@@ -50,6 +57,7 @@ Flags may come before or after the key ID.
 // keysEnv is what every keys subcommand shares.
 type keysEnv struct {
 	data, database string
+	configFile     string
 	json           bool
 	stdout, stderr io.Writer
 }
@@ -69,6 +77,7 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() { fmt.Fprint(stderr, keysUsage) }
 	fs.StringVar(&e.data, "data", envOr("RAMPART_DATA", "./rampart-data"), "state directory")
 	fs.StringVar(&e.database, "database", os.Getenv("RAMPART_DATABASE"), "postgres:// URL")
+	fs.StringVar(&e.configFile, "config", os.Getenv("RAMPART_CONFIG"), "YAML configuration (its audit section)")
 	fs.BoolVar(&e.json, "json", false, "JSON output")
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -91,20 +100,20 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 			return e.printKey(k, "")
 		})
 	case "revoke":
-		return e.change(ctx, fs, args, "revoked", func(st store.Store, id string) (*store.Key, error) {
+		return e.change(ctx, fs, args, "key.revoke", "revoked", nil, func(st store.Store, id string) (*store.Key, error) {
 			return auth.Revoke(ctx, st, id, time.Now())
 		})
 	case "disable", "enable":
-		return e.change(ctx, fs, args, sub+"d", func(st store.Store, id string) (*store.Key, error) {
+		return e.change(ctx, fs, args, "key."+sub, sub+"d", nil, func(st store.Store, id string) (*store.Key, error) {
 			return auth.SetDisabled(ctx, st, id, sub == "disable")
 		})
 	case "quarantine":
 		reason := fs.String("reason", "quarantined by an operator", "why the key is quarantined")
-		return e.change(ctx, fs, args, "quarantined", func(st store.Store, id string) (*store.Key, error) {
+		return e.change(ctx, fs, args, "key.quarantine", "quarantined", reason, func(st store.Store, id string) (*store.Key, error) {
 			return auth.Quarantine(ctx, st, id, *reason)
 		})
 	case "unquarantine":
-		return e.change(ctx, fs, args, "unquarantined", func(st store.Store, id string) (*store.Key, error) {
+		return e.change(ctx, fs, args, "key.unquarantine", "unquarantined", nil, func(st store.Store, id string) (*store.Key, error) {
 			return auth.Unquarantine(ctx, st, id)
 		})
 	case "rotate":
@@ -205,8 +214,16 @@ func (e *keysEnv) create(ctx context.Context, fs *flag.FlagSet, args []string) i
 	if err != nil {
 		return e.fail(fs, err)
 	}
+	al, err := e.openAudit()
+	if err != nil {
+		return e.fail(fs, err)
+	}
+	defer al.Close()
 	k, plain, err := auth.Create(ctx, st, sec, spec, time.Now())
 	if err != nil {
+		return e.fail(fs, err)
+	}
+	if err := al.record(ctx, keyEvent("key.create", k, "")); err != nil {
 		return e.fail(fs, err)
 	}
 	if err := e.printSecret(k, plain, "created"); err != nil {
@@ -242,9 +259,21 @@ func (e *keysEnv) rotate(ctx context.Context, fs *flag.FlagSet, args []string) i
 	if err != nil {
 		return e.fail(fs, err)
 	}
+	al, err := e.openAudit()
+	if err != nil {
+		return e.fail(fs, err)
+	}
+	defer al.Close()
 	k, plain, err := auth.Rotate(ctx, st, sec, pos[0], g, time.Now())
 	if err != nil {
 		return e.fail(fs, notFound(err, pos[0]))
+	}
+	reason := ""
+	if g > 0 {
+		reason = "old secret valid for " + g.String()
+	}
+	if err := al.record(ctx, keyEvent("key.rotate", k, reason)); err != nil {
+		return e.fail(fs, err)
 	}
 	if err := e.printSecret(k, plain, "rotated"); err != nil {
 		return e.fail(fs, err)
@@ -268,11 +297,26 @@ func (e *keysEnv) withID(ctx context.Context, fs *flag.FlagSet, args []string, f
 	return 0
 }
 
-func (e *keysEnv) change(ctx context.Context, fs *flag.FlagSet, args []string, verb string,
+// change applies one audited change to a key: the audit log is opened
+// first (nothing changes when it cannot be), and the command fails when
+// the admin event cannot be recorded.
+func (e *keysEnv) change(ctx context.Context, fs *flag.FlagSet, args []string, action, verb string, reason *string,
 	fn func(store.Store, string) (*store.Key, error)) int {
 	return e.withID(ctx, fs, args, func(st store.Store, id string) error {
+		al, err := e.openAudit()
+		if err != nil {
+			return err
+		}
+		defer al.Close()
 		k, err := fn(st, id)
 		if err != nil {
+			return err
+		}
+		why := ""
+		if reason != nil {
+			why = *reason
+		}
+		if err := al.record(ctx, keyEvent(action, k, why)); err != nil {
 			return err
 		}
 		if e.json {
@@ -281,6 +325,16 @@ func (e *keysEnv) change(ctx context.Context, fs *flag.FlagSet, args []string, v
 		_, err = fmt.Fprintf(e.stdout, "%s %s (%s)\n", verb, k.ID, auth.State(k, time.Now()))
 		return err
 	})
+}
+
+// openAudit opens the audit log this command records its change in.
+func (e *keysEnv) openAudit() (*adminAudit, error) {
+	return openAdminAudit(e.data, e.database, e.configFile)
+}
+
+// keyEvent is the admin event for a change to key k.
+func keyEvent(action string, k *store.Key, reason string) audit.Event {
+	return audit.Event{Action: action, Target: k.ID, KeyID: k.ID, Tenant: k.Tenant, Reason: reason}
 }
 
 func notFound(err error, id string) error {

@@ -15,6 +15,20 @@ const (
 	ContentFull     = "full"     // HMACs plus the full text; needs encryption
 )
 
+// Durability of the SQLite primary store (audit.sync).
+const (
+	// SyncFull (default): WAL with synchronous=FULL. Every commit fsyncs
+	// the WAL before Record returns, so an acknowledged event survives a
+	// process crash, an OS crash and a power loss.
+	SyncFull = "full"
+	// SyncNormal: WAL with synchronous=NORMAL. A commit is written to the
+	// WAL (the OS page cache) before Record returns and fsynced at WAL
+	// checkpoints: an acknowledged event survives a process crash
+	// (kill -9) but the last commits may be lost on an OS crash or power
+	// loss. The chain stays consistent either way.
+	SyncNormal = "normal"
+)
+
 // Sink types.
 const (
 	SinkSQLite   = "sqlite"
@@ -51,6 +65,10 @@ type Config struct {
 	Encryption secret.Config `yaml:"encryption"`
 	// GroupCommit tunes batching of concurrent events.
 	GroupCommit GroupCommitConfig `yaml:"group_commit"`
+	// Sync is the SQLite store's durability: full (default) or normal.
+	// See SyncFull and SyncNormal. PostgreSQL follows the server's own
+	// synchronous_commit setting.
+	Sync string `yaml:"sync"`
 	// Timeout bounds one Record call (default 5s); past it the event
 	// counts as not recorded.
 	Timeout config.Duration `yaml:"timeout"`
@@ -130,6 +148,11 @@ func (c *Config) Validate(ck *config.Checker) {
 		}
 	default:
 		ck.Field("content").Failf("unknown content mode %q (want hashed, redacted or full)", c.Content)
+	}
+	switch c.Sync {
+	case "", SyncFull, SyncNormal:
+	default:
+		ck.Field("sync").Failf("unknown sync mode %q (want full or normal)", c.Sync)
 	}
 	if c.Retention < 0 {
 		ck.Field("retention").Failf("must not be negative")
@@ -215,6 +238,9 @@ func (c *Config) withDefaults() Config {
 	d := *c
 	if d.Content == "" {
 		d.Content = ContentHashed
+	}
+	if d.Sync == "" {
+		d.Sync = SyncFull
 	}
 	if d.CheckpointInterval == 0 {
 		d.CheckpointInterval = 1000

@@ -82,7 +82,7 @@ func Open(cfg Config, dataDir, databaseURL string, logger *slog.Logger) (*Log, e
 
 	ctx := context.Background()
 	prim := primarySink(cfg, databaseURL)
-	if l.store, err = openPrimary(ctx, prim, dataDir, databaseURL); err != nil {
+	if l.store, err = openPrimary(ctx, prim, dataDir, databaseURL, cfg.Sync); err != nil {
 		return nil, err
 	}
 	for _, sc := range cfg.Sinks {
@@ -125,7 +125,7 @@ func primarySink(cfg Config, databaseURL string) SinkConfig {
 	return SinkConfig{Type: SinkSQLite}
 }
 
-func openPrimary(ctx context.Context, sc SinkConfig, dataDir, databaseURL string) (*sqlStore, error) {
+func openPrimary(ctx context.Context, sc SinkConfig, dataDir, databaseURL, syncMode string) (*sqlStore, error) {
 	if sc.Type == SinkPostgres {
 		u := sc.URL
 		if u == "" {
@@ -143,7 +143,7 @@ func openPrimary(ctx context.Context, sc SinkConfig, dataDir, databaseURL string
 		}
 		p = filepath.Join(dataDir, SQLiteFile)
 	}
-	return openSQLite(ctx, p)
+	return openSQLite(ctx, p, syncMode)
 }
 
 // Hasher returns the keyed hasher that content and `rampart audit hash` use.

@@ -42,17 +42,23 @@ var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,40}$`)
 
 // openSQLite opens (creating if needed) the chain in the SQLite file path.
 //
-// Durability: WAL with synchronous=FULL, so each commit fsyncs the WAL
-// before Record returns; group commit pays one fsync per batch. (NORMAL
-// would survive a process crash but could lose the last commits on power
-// loss, which an acknowledged audit event must not.)
-func openSQLite(ctx context.Context, path string) (*sqlStore, error) {
+// Durability (syncMode, audit.sync): WAL with synchronous=FULL by
+// default, so each commit fsyncs the WAL before Record returns; group
+// commit pays one fsync per batch. "normal" uses synchronous=NORMAL: a
+// commit reaches the OS before Record returns (surviving kill -9) but is
+// fsynced only at WAL checkpoints, so the last commits may be lost on
+// power loss.
+func openSQLite(ctx context.Context, path, syncMode string) (*sqlStore, error) {
 	// Create the file 0600 ourselves: SQLite would use 0644, and its
 	// -wal and -shm files copy the database file's mode.
 	if f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600); err == nil {
 		f.Close()
 	}
-	q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(0)"
+	sync := "FULL"
+	if syncMode == SyncNormal {
+		sync = "NORMAL"
+	}
+	q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")&_pragma=busy_timeout(10000)&_pragma=foreign_keys(0)"
 	w, err := sql.Open("sqlite", "file:"+path+q+"&_txlock=immediate")
 	if err != nil {
 		return nil, err
