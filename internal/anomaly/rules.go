@@ -26,6 +26,15 @@ var ruleNames = [numRules]string{
 	"extraction_diversity", "extraction_enumeration", "logprob_harvesting", "max_tokens_maximization",
 }
 
+// AllRules lists every detector, in order.
+func AllRules() []Rule {
+	out := make([]Rule, numRules)
+	for i := range out {
+		out[i] = Rule(i)
+	}
+	return out
+}
+
 func (r Rule) String() string {
 	if r < numRules {
 		return ruleNames[r]

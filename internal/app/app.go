@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -167,6 +168,7 @@ func Serve(ctx context.Context, f Flags, stderr io.Writer) error {
 		return fmt.Errorf("anomaly: %w", err)
 	}
 	defer detector.Close()
+	registerAuditMetrics(metrics, auditLog, detector)
 
 	shutdownTracing, err := telemetry.SetupTracing(ctx, cfg.Tracing)
 	if err != nil {
@@ -250,6 +252,30 @@ func Serve(ctx context.Context, f Flags, stderr io.Writer) error {
 	}
 	log.Info("rampart stopped")
 	return nil
+}
+
+// registerAuditMetrics exposes the audit log's and the detector's own
+// counters on /metrics.
+func registerAuditMetrics(m *telemetry.Metrics, l *audit.Log, d *anomaly.Detector) {
+	m.CounterFunc("rampart_audit_records_total", "Audit events durably recorded.", nil,
+		func() float64 { return float64(l.Stats().Recorded) })
+	m.CounterFunc("rampart_audit_record_errors_total", "Audit events that could not be recorded (Record returned an error).", nil,
+		func() float64 { return float64(l.Stats().Failed) })
+	m.CounterFunc("rampart_audit_copies_dropped_total", "Audit record copies dropped by background sinks.", nil,
+		func() float64 { return float64(l.Stats().Dropped) })
+	st := d.Stats()
+	for _, r := range anomaly.AllRules() {
+		m.CounterFunc("rampart_anomaly_rule_fired_total", "Times an anomaly rule fired (before alert cooldown).",
+			map[string]string{"rule": r.String()}, func() float64 { return float64(st.Fired[r].Load()) })
+	}
+	for name, c := range map[string]interface{ Load() int64 }{
+		"rampart_anomaly_quarantines_total": &st.Quarantined,
+		"rampart_anomaly_throttles_total":   &st.Throttled,
+		"rampart_anomaly_ip_blocks_total":   &st.IPBlocks,
+	} {
+		m.CounterFunc(name, "Anomaly responses: "+strings.TrimSuffix(strings.TrimPrefix(name, "rampart_anomaly_"), "_total")+".", nil,
+			func() float64 { return float64(c.Load()) })
+	}
 }
 
 func override(dst *string, v string) {
