@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	ahocorasick "github.com/BobuSumisu/aho-corasick"
@@ -110,6 +111,150 @@ type rule struct {
 	// pre, when set, is a cheap test at a keyword hit (lower-cased text,
 	// keyword end) that must pass before the regexp runs there.
 	pre func(lower []byte, end int) bool
+	// prefixExt > 0 means re is the gitleaks pattern without its leading
+	// lazy `[\w.-]{0,50}?`: a match is extended back over at most
+	// prefixExt identifier bytes instead, which finds the same matches
+	// with a much smaller automaton.
+	prefixExt int
+	// anchored, when set, is re anchored at its start: every match of re
+	// begins with one of the rule's keywords, so it is tried only at
+	// keyword hits instead of over a window. wordStart means re began
+	// with \b, which is checked by hand at the hit.
+	anchored  *regexp.Regexp
+	wordStart bool
+	// lead, with anchored, checks by hand what re requires before the
+	// keyword and returns where the match starts.
+	lead func(s string, k int) (int, bool)
+}
+
+// anchorAtKeywords sets r.anchored when every match of expr must begin
+// with one of r's keywords (case-insensitively).
+func (r *rule) anchorAtKeywords(expr string) {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return
+	}
+	wordStart := false
+	if re.Op == syntax.OpConcat && len(re.Sub) > 1 && re.Sub[0].Op == syntax.OpWordBoundary {
+		wordStart = true
+		re.Sub = re.Sub[1:]
+	}
+	ps, _ := literalPrefixes(re)
+	for _, p := range ps {
+		if !slices.ContainsFunc(r.keywords, func(k string) bool {
+			return k != "" && strings.HasPrefix(p, strings.ToLower(k))
+		}) {
+			return
+		}
+	}
+	a, err := regexp.Compile(`^(?:` + re.String() + `)`)
+	if err != nil {
+		return
+	}
+	r.anchored, r.wordStart = a, wordStart
+}
+
+// literalPrefixes returns lower-cased strings one of which begins every
+// match of re; exact reports that they are exactly re's matches. {""}
+// means nothing is known.
+func literalPrefixes(re *syntax.Regexp) (ps []string, exact bool) {
+	const limit = 64
+	unknown := []string{""}
+	switch re.Op {
+	case syntax.OpEmptyMatch:
+		return unknown, true
+	case syntax.OpLiteral:
+		b := make([]byte, 0, len(re.Rune))
+		for _, c := range re.Rune {
+			if c >= utf8.RuneSelf {
+				return unknown, false
+			}
+			b = append(b, byte(unicode.ToLower(c)))
+		}
+		return []string{string(b)}, true
+	case syntax.OpCharClass:
+		var set []string
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			if re.Rune[i+1] >= utf8.RuneSelf || re.Rune[i+1]-re.Rune[i] > 8 {
+				return unknown, false
+			}
+			for c := re.Rune[i]; c <= re.Rune[i+1]; c++ {
+				if l := string(rune(unicode.ToLower(c))); !slices.Contains(set, l) {
+					set = append(set, l)
+				}
+			}
+		}
+		if len(set) == 0 || len(set) > 8 {
+			return unknown, false
+		}
+		return set, true
+	case syntax.OpCapture:
+		return literalPrefixes(re.Sub[0])
+	case syntax.OpQuest:
+		sp, ex := literalPrefixes(re.Sub[0])
+		if !ex || slices.Contains(sp, "") {
+			return unknown, false
+		}
+		return append(sp, ""), true
+	case syntax.OpPlus:
+		sp, _ := literalPrefixes(re.Sub[0])
+		return sp, false
+	case syntax.OpRepeat:
+		if re.Min < 1 {
+			return unknown, false
+		}
+		sp, _ := literalPrefixes(re.Sub[0])
+		return sp, false
+	case syntax.OpAlternate:
+		exact = true
+		for _, sub := range re.Sub {
+			sp, ex := literalPrefixes(sub)
+			ps = append(ps, sp...)
+			exact = exact && ex
+		}
+		if len(ps) > limit {
+			return unknown, false
+		}
+		return ps, exact
+	case syntax.OpConcat:
+		ps = unknown
+		for _, sub := range re.Sub {
+			sp, ex := literalPrefixes(sub)
+			if len(ps)*len(sp) > limit {
+				return ps, false
+			}
+			next := make([]string, 0, len(ps)*len(sp))
+			for _, a := range ps {
+				for _, b := range sp {
+					next = append(next, a+b)
+				}
+			}
+			ps = next
+			if !ex {
+				return ps, false
+			}
+		}
+		return ps, true
+	}
+	return unknown, false
+}
+
+// lazyIdentPrefix leads ~100 gitleaks patterns. As a regexp it is the
+// costliest part of them: every byte of a word starts up to 50 threads.
+const lazyIdentPrefix = `(?i)[\w.-]{0,50}?`
+
+// extendIdent moves start back over at most n bytes of [\w.-], not past
+// floor: what the lazy prefix would have matched.
+func extendIdent(s string, start, floor, n int) int {
+	lim := max(floor, start-n)
+	for start > lim && isIdentByte(s[start-1]) {
+		start--
+	}
+	return start
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || c == '.' || c == '-' || ('0' <= c && c <= '9') || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')
 }
 
 // assignTemplate is the "identifier, operator, value" shape shared by
@@ -151,6 +296,35 @@ var requiredNear = map[string][]string{"kubernetes-secret-yaml": {"kind:", "data
 // common in prose ("s." ends many sentences).
 var tokenAfter = map[string]int{"vault-service-token": 24}
 
+// flagAfter lists the command-line flag that must follow a keyword within
+// six lines (curl's -u/--user and -H/--header both contain it).
+var flagAfter = map[string]string{"curl-auth-user": "-u", "curl-auth-header": "-h"}
+
+func flagWithinLines(flag string, lines, limit int) func([]byte, int) bool {
+	return func(lower []byte, end int) bool {
+		w := lower[end:min(len(lower), end+limit)]
+		for i, nl := 0, 0; i < len(w); i++ {
+			if w[i] == '\n' {
+				if nl++; nl > lines {
+					w = w[:i]
+					break
+				}
+			}
+		}
+		return bytes.Contains(w, []byte(flag))
+	}
+}
+
+// jwtAfter: "eyJ" starts a JWT only if at least 14 more header characters,
+// a dot and "ey" follow.
+func jwtAfter(lower []byte, end int) bool {
+	i := end
+	for i < len(lower) && ('a' <= lower[i] && lower[i] <= 'z' || '0' <= lower[i] && lower[i] <= '9') {
+		i++
+	}
+	return i-end >= 14 && i+2 < len(lower) && lower[i] == '.' && lower[i+1] == 'e' && lower[i+2] == 'y'
+}
+
 func nearAll(words []string, dist int) func([]byte, int) bool {
 	return func(lower []byte, end int) bool {
 		w := lower[max(0, end-dist):min(len(lower), end+dist)]
@@ -183,10 +357,22 @@ func maxLen(re *syntax.Regexp) int {
 	case syntax.OpLiteral:
 		n := 0
 		for _, r := range re.Rune {
-			n += utf8.RuneLen(r)
+			l := utf8.RuneLen(r)
+			if re.Flags&syntax.FoldCase != 0 {
+				// (?i)k also matches the Kelvin sign (3 bytes).
+				for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+					l = max(l, utf8.RuneLen(f))
+				}
+			}
+			n += l
 		}
 		return n
-	case syntax.OpCharClass, syntax.OpAnyCharNotNL, syntax.OpAnyChar:
+	case syntax.OpCharClass:
+		if len(re.Rune) == 0 {
+			return 0
+		}
+		return utf8.RuneLen(min(re.Rune[len(re.Rune)-1], unicode.MaxRune))
+	case syntax.OpAnyCharNotNL, syntax.OpAnyChar:
 		return utf8.UTFMax
 	case syntax.OpCapture:
 		return maxLen(re.Sub[0])
@@ -231,6 +417,8 @@ type engine struct {
 	trie    *ahocorasick.Trie
 	kwRules [][]int // keyword index → rule indices
 	kwLen   []int
+	// noAnchor turns off the anchored fast path (tests compare both).
+	noAnchor bool
 }
 
 const (
@@ -257,14 +445,18 @@ func newEngine(disabled map[string]bool) (*engine, error) {
 		if gr.Regex == "" || disabled[gr.ID] {
 			continue // path-only rules (pkcs12-file) cannot fire on text
 		}
-		re, err := regexp.Compile(gr.Regex)
+		expr, ext := gr.Regex, 0
+		if rest, ok := strings.CutPrefix(expr, lazyIdentPrefix); ok {
+			expr, ext = "(?i)"+rest, 50
+		}
+		re, err := regexp.Compile(expr)
 		if err != nil {
 			return nil, fmt.Errorf("rule %s: %w", gr.ID, err)
 		}
 		r := &rule{
 			id: gr.ID, re: re, entropy: gr.Entropy, secretGroup: gr.SecretGroup,
 			keywords: gr.Keywords, generic: strings.HasPrefix(gr.ID, "generic"),
-			before: defaultBefore, after: defaultAfter,
+			before: defaultBefore, after: defaultAfter, prefixExt: ext,
 		}
 		if kw, ok := keywordOverrides[gr.ID]; ok {
 			r.keywords = kw
@@ -274,8 +466,21 @@ func newEngine(disabled map[string]bool) (*engine, error) {
 			// keyword on either side.
 			r.before, r.after = min(n, 1024), min(n, maxBlock)
 		}
+		r.anchorAtKeywords(expr)
 		if words, ok := requiredNear[gr.ID]; ok {
 			r.pre = nearAll(words, 1024)
+		}
+		if f, ok := flagAfter[gr.ID]; ok {
+			r.pre = flagWithinLines(f, 10, r.after)
+		}
+		if gr.ID == "jwt" {
+			// Every JWT starts with the keyword eyJ: try the pattern there.
+			r.pre = jwtAfter
+			if re, err := syntax.Parse(expr, syntax.Perl); err == nil && re.Op == syntax.OpConcat && re.Sub[0].Op == syntax.OpWordBoundary {
+				if a, err := regexp.Compile(`^(?:` + (&syntax.Regexp{Op: syntax.OpConcat, Sub: re.Sub[1:]}).String() + `)`); err == nil {
+					r.anchored, r.wordStart = a, true
+				}
+			}
 		}
 		if n, ok := tokenAfter[gr.ID]; ok {
 			r.pre = func(lower []byte, end int) bool {
@@ -312,6 +517,9 @@ func newEngine(disabled map[string]bool) (*engine, error) {
 	for _, r := range ownRules() {
 		if disabled[r.id] {
 			continue
+		}
+		if r.anchored == nil {
+			r.anchorAtKeywords(r.re.String())
 		}
 		if r.id == "generic-secret-assignment" {
 			// gitleaks' curated exemptions (csrf tokens, key ids, its
@@ -368,13 +576,18 @@ type window struct{ start, end int }
 // find returns the accepted matches in s, sorted by position; lower is
 // lowerASCII(s).
 func (e *engine) find(s string, lower []byte) []match {
-	// rule index → windows around its keyword hits.
+	// rule index → windows around its keyword hits, or the hits
+	// themselves for anchored rules.
 	hits := map[int][]window{}
 	e.trie.Walk(lower, func(end, n, pattern int64) bool {
 		pos := int(end - n + 1)
 		for _, ri := range e.kwRules[pattern] {
 			r := e.rules[ri]
 			if r.pre != nil && !r.pre(lower, int(end)+1) {
+				continue
+			}
+			if r.anchored != nil && !e.noAnchor {
+				hits[ri] = append(hits[ri], window{pos, min(len(s), int(end)+1+r.after)})
 				continue
 			}
 			w := window{max(0, pos-r.before), min(len(s), int(end)+1+r.after)}
@@ -399,6 +612,10 @@ func (e *engine) find(s string, lower []byte) []match {
 	slices.Sort(ris)
 	for _, ri := range ris {
 		r := e.rules[ri]
+		if r.anchored != nil && !e.noAnchor {
+			out = e.findAnchored(r, s, hits[ri], out)
+			continue
+		}
 		lastEnd := -1
 		for _, w := range hits[ri] {
 			ws, we := snapStart(s, w.start), snapEnd(s, w.end)
@@ -409,12 +626,17 @@ func (e *engine) find(s string, lower []byte) []match {
 				continue
 			}
 			lastEnd = we
+			prev := ws
 			for _, loc := range r.re.FindAllStringSubmatchIndex(s[ws:we], -1) {
 				for i := range loc {
 					if loc[i] >= 0 {
 						loc[i] += ws
 					}
 				}
+				if r.prefixExt > 0 {
+					loc[0] = extendIdent(s, loc[0], prev, r.prefixExt)
+				}
+				prev = loc[1]
 				if m, ok := e.accept(r, s, loc); ok {
 					out = append(out, m)
 				}
@@ -422,6 +644,56 @@ func (e *engine) find(s string, lower []byte) []match {
 		}
 	}
 	return dedupe(out)
+}
+
+// findAnchored tries r's anchored pattern at each keyword hit (start, and
+// the end of its window), leftmost first and without overlaps, as an
+// unanchored search over the hits' windows would.
+func (e *engine) findAnchored(r *rule, s string, hs []window, out []match) []match {
+	slices.SortFunc(hs, func(a, b window) int { return cmp.Compare(a.start, b.start) })
+	prev := 0
+	for i, h := range hs {
+		k := h.start
+		if k < prev || (i > 0 && k == hs[i-1].start) {
+			continue
+		}
+		if r.wordStart && (k > 0 && isWordByte(s[k-1])) == isWordByte(s[k]) {
+			continue
+		}
+		start := k
+		if r.lead != nil {
+			var ok bool
+			if start, ok = r.lead(s, k); !ok || start < prev {
+				continue
+			}
+		}
+		we := snapEnd(s, h.end)
+		if we <= k {
+			continue // the windowed search would not reach k either
+		}
+		loc := r.anchored.FindStringSubmatchIndex(s[k:we])
+		if loc == nil {
+			continue
+		}
+		for j := range loc {
+			if loc[j] >= 0 {
+				loc[j] += k
+			}
+		}
+		if r.prefixExt > 0 {
+			loc[0] = extendIdent(s, loc[0], prev, r.prefixExt)
+		}
+		loc[0] = min(loc[0], start)
+		prev = loc[1]
+		if m, ok := e.accept(r, s, loc); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || ('0' <= c && c <= '9') || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')
 }
 
 // snapStart moves a window start back to the previous space (or forward

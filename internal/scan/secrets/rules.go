@@ -38,7 +38,9 @@ func ownRules() []*rule {
 		{
 			// password = "…", db_pass: …, "my password is …"
 			id:          "generic-password",
-			re:          regexp.MustCompile(`(?i)(?:^|[^\w])(?:[a-z0-9]{1,20}[_.-])?(?:password|passwd|passphrase|passcode|pwd|pass)["']?[ \t]{0,3}(?:=|:=|:|=>|[ \t]is\b)[ \t]{0,3}["'\x60]?([^\s"'\x60;,<>()\[\]{}]{6,128})`),
+			re:          regexp.MustCompile(`(?i)(?:^|[^\w])(?:[a-z0-9]{1,20}[_.-])?` + passwordTail),
+			anchored:    regexp.MustCompile(`^(?i:` + passwordTail + `)`),
+			lead:        identLead,
 			secretGroup: 1,
 			keywords:    []string{"pass", "pwd"},
 			generic:     true,
@@ -49,13 +51,17 @@ func ownRules() []*rule {
 		{
 			// api_key: …, client_secret = …, access_token: …
 			id:          "generic-secret-assignment",
-			re:          regexp.MustCompile(`(?i)(?:^|[^\w])(?:[a-z0-9]{1,20}[_.-])?(?:api[_.-]?key|apikey|api[_.-]?secret|secret[_.-]?key|secret|client[_.-]?secret|access[_.-]?token|auth[_.-]?token|refresh[_.-]?token|token|private[_.-]?key)["']?[ \t]{0,3}(?:=|:=|:|=>)[ \t]{0,3}["'\x60]?([A-Za-z0-9_\-+/=.~]{12,256})`),
+			re:          regexp.MustCompile(`(?i)(?:^|[^\w])(?:[a-z0-9]{1,20}[_.-])?` + assignmentTail),
+			anchored:    regexp.MustCompile(`^(?i:` + assignmentTail + `)`),
+			lead:        identLead,
 			secretGroup: 1,
-			keywords:    []string{"key", "secret", "token"},
-			generic:     true,
-			pre:         operatorAfter,
-			check:       func(secret, _, _ string) bool { return keyLike(secret) },
-			before:      64, after: 384,
+			// The first words of the name alternatives, so that the
+			// anchored pattern can start at a keyword hit.
+			keywords: []string{"api", "secret", "client", "access", "auth", "refresh", "token", "private"},
+			generic:  true,
+			pre:      operatorAfter,
+			check:    func(secret, _, _ string) bool { return keyLike(secret) },
+			before:   64, after: 384,
 		},
 		{
 			// gitleaks' non-default Square OAuth secret rule.
@@ -83,6 +89,43 @@ func ownRules() []*rule {
 			before:      16, after: 1024,
 		},
 	}
+}
+
+// The parts of the assignment rules from the name on; identLead checks
+// what comes before it, `(?:^|[^\w])(?:[a-z0-9]{1,20}[_.-])?`, by hand.
+const (
+	passwordTail   = `(?:password|passwd|passphrase|passcode|pwd|pass)["']?[ \t]{0,3}(?:=|:=|:|=>|[ \t]is\b)[ \t]{0,3}["'\x60]?([^\s"'\x60;,<>()\[\]{}]{6,128})`
+	assignmentTail = `(?:api[_.-]?key|apikey|api[_.-]?secret|secret[_.-]?key|secret|client[_.-]?secret|access[_.-]?token|auth[_.-]?token|refresh[_.-]?token|token|private[_.-]?key)["']?[ \t]{0,3}(?:=|:=|:|=>)[ \t]{0,3}["'\x60]?([A-Za-z0-9_\-+/=.~]{12,256})`
+)
+
+// identLead matches `(?:^|[^\w])(?:[a-z0-9]{1,20}[_.-])?` ending at k, the
+// longest form first as the regexp would, and returns its start.
+func identLead(s string, k int) (int, bool) {
+	if j := k - 1; j > 0 && (s[j] == '_' || s[j] == '.' || s[j] == '-') {
+		i := j
+		for i > 0 && j-i < 21 && isAlnum(s[i-1]) {
+			i--
+		}
+		if n := j - i; n >= 1 && n <= 20 {
+			if i == 0 {
+				return 0, true
+			}
+			if !isWordByte(s[i-1]) {
+				return i - 1, true
+			}
+		}
+	}
+	if k == 0 {
+		return 0, true
+	}
+	if !isWordByte(s[k-1]) {
+		return k - 1, true
+	}
+	return 0, false
+}
+
+func isAlnum(c byte) bool {
+	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')
 }
 
 var connContext = regexp.MustCompile(`(?i)(?:server|data source|uid|user id|user|username|database|initial catalog|host|dsn|driver)\s*=|jdbc:|odbc`)
