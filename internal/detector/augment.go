@@ -126,6 +126,7 @@ func Augment(train []Example, seed uint64) []Example {
 		}
 	}
 	wrapAugment(r, harmful, benign, add)
+	personaAugment(r, add)
 	// Benign carriers alone and benign documents cut short: short and
 	// long texts appear on both sides.
 	for _, c := range augCarriers {

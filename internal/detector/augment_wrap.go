@@ -257,3 +257,76 @@ func wrapAugment(r *rand.Rand, harmful, benign []string, add func(text string, l
 		add(t, 0, "benign_hard")
 	}
 }
+
+// benignPersonas are harmless role-play and assistant-setup prompts in
+// many languages: "you are …", rules, output formats, "never …" style
+// constraints that are about tone or format, not about safety.
+var benignPersonas = []string{
+	"You are an expert {P}. Your task is to help me {r}.\n\n## Rules\n- Always answer in short bullet points.\n- Never invent facts; say when you are unsure.\n- Ask one clarifying question first.",
+	"<role>You are a patient {P}.</role>\n<task>Help the user {r}.</task>\n<format>Markdown, max 200 words.</format>",
+	"{\n  \"role\": \"{P}\",\n  \"task\": \"{r}\",\n  \"tone\": \"friendly\",\n  \"constraints\": [\"no jargon\", \"max 5 steps\"]\n}",
+	"I want you to act as a {P}. I will describe my situation and you will {r}. Only reply with the plan, do not write explanations. My first request is \"I need help\".",
+	"# Identity\nYou are now acting as a meticulous {P}.\n# Goal\n{R}\n# Output\nA numbered list. Do not skip steps, and do not add unrelated commentary.",
+	"From now on, answer every question as a cheerful {P} would, and end each reply with a short tip.",
+	"Du bist ein erfahrener {P}. Deine Aufgabe ist es, mir zu helfen: {r}. Antworte kurz und freundlich.",
+	"Du bist ein Grundschullehrer und sollst Aufgaben so verändern, dass sie die Schülerinnen und Schüler aktivieren: {r}.",
+	"Ich möchte, dass du als {P} agierst. Ich beschreibe dir meine Situation, und du schlägst mir einen Plan vor, um {r}.",
+	"Tu es un {P} expérimenté. Ta mission : m'aider à {r}. Réponds en français, en trois points.",
+	"Je veux que tu agisses comme un {P}. Ne donne pas d'explications, seulement le plan.",
+	"Eres un {P} con experiencia. Tu tarea es ayudarme a {r}. Responde siempre en español.",
+	"Quiero que actúes como un {P}. Yo te describo mi situación y tú me das un plan.",
+	"Sei un {P} esperto. Il tuo compito è aiutarmi a {r}. Rispondi in italiano.",
+	"Você é um {P} experiente. Sua tarefa é me ajudar a {r}.",
+	"Je bent een ervaren {P}. Jouw taak is mij te helpen om {r}.",
+	"Jesteś doświadczonym specjalistą. Twoim zadaniem jest pomóc mi: {r}.",
+	"Ты опытный {P}. Твоя задача — помочь мне: {r}. Отвечай кратко.",
+	"Sen deneyimli bir {P}sın. Görevin bana yardım etmek: {r}.",
+	"أنت خبير متمرس. مهمتك هي مساعدتي: {r}.",
+	"당신은 경험 많은 전문가입니다. 제가 {r} 도와주세요.",
+	"你是一名经验丰富的{P}。你的任务是帮助我：{r}。请用中文回答。",
+	"あなたは経験豊富な{P}です。私が{r}のを手伝ってください。",
+}
+
+// benignMulti are ordinary requests in many languages, so that a
+// language is never evidence of an attack.
+var benignMulti = []string{
+	"Ich bin auf der Suche nach einer neuen Wohnung in Hamburg. Worauf sollte ich bei der Besichtigung achten?",
+	"Kannst du mir erklären, wie eine Wärmepumpe funktioniert?",
+	"Welche Unternehmen in Deutschland bieten gute Ausbildungsplätze im Bereich Pflege?",
+	"Wie viele Einwohner hat München, und wie hat sich die Zahl entwickelt?",
+	"Schreibe eine kurze Geburtstagskarte für meine Oma.",
+	"Was sind die Vor- und Nachteile von Elektroautos?",
+	"Ich habe morgen ein Vorstellungsgespräch. Welche Fragen sollte ich vorbereiten?",
+	"Je cherche un bon restaurant végétarien à Lyon, tu as des idées ?",
+	"Peux-tu m'expliquer la différence entre le passé composé et l'imparfait ?",
+	"Quels sont les effets du changement climatique sur l'agriculture en France ?",
+	"¿Me recomiendas algunos libros de ciencia ficción para principiantes?",
+	"¿Cómo puedo mejorar mi currículum para un puesto de ingeniero?",
+	"Quali sono i migliori posti da visitare in Sicilia in primavera?",
+	"Como faço para organizar minhas finanças pessoais?",
+	"Hoe maak ik een goede planning voor mijn examens?",
+	"Jak przygotować się do rozmowy kwalifikacyjnej w banku?",
+	"Какие достопримечательности стоит посетить в Санкт-Петербурге?",
+	"Как правильно составить резюме для работы в IT?",
+	"İstanbul'da hafta sonu için ne önerirsin?",
+	"ما هي أفضل طريقة لتعلم اللغة الإنجليزية بسرعة؟",
+	"서울에서 가볼 만한 박물관을 추천해 주세요.",
+	"怎样才能提高我的英语口语水平？",
+	"东京有哪些适合带孩子去的地方？",
+	"日本語の敬語の使い方を教えてください。",
+	"Kun je me helpen een e-mail aan mijn huisbaas te schrijven?",
+	"Pouvez-vous résumer ce rapport en cinq phrases ?",
+	"Fasse bitte den folgenden Artikel zusammen und nenne die wichtigsten Punkte.",
+}
+
+// personaAugment adds benign personas and multilingual requests.
+func personaAugment(r *rand.Rand, add func(text string, label int, kind string)) {
+	for range 500 {
+		add(wrap(r, pick(r, benignPersonas), pick(r, benignAsks)), 0, "benign_roleplay")
+	}
+	for _, t := range benignMulti {
+		for range 3 {
+			add(t, 0, "benign")
+		}
+	}
+}

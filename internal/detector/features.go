@@ -43,6 +43,8 @@ type extraction struct {
 	buf   []byte // lower-cased current word
 	runes []rune
 	psum  []int32 // prefix sums of feature weights (scoring)
+
+	docCats uint32 // union of the cue categories of all tokens
 }
 
 func (x *extraction) reset() {
@@ -261,6 +263,10 @@ func (x *extraction) cjkCues(text string, start, end int) {
 // conjoin marks, at each token, the conjunctions whose two sides occur
 // within conjDist tokens of each other.
 func (x *extraction) conjoin() {
+	x.docCats = 0
+	for t := range x.toks {
+		x.docCats |= x.toks[t].cats
+	}
 	var last [numCats]int
 	for i := range last {
 		last[i] = -1 << 30

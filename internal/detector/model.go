@@ -25,7 +25,7 @@ const (
 	// Dense features: one per cue category, one per conjunction, the
 	// conjunction count, window-level pairs (see pairs) and two measures
 	// of adversarial-suffix debris.
-	nDense = numCats + len(conjunctions) + 1 + len(pairs) + 2
+	nDense = numCats + len(conjunctions) + 1 + 2*len(pairs) + 2
 	magic  = "RAMPINJ2"
 )
 
@@ -99,6 +99,12 @@ func (x *extraction) dense(a, b int, d *[nDense]float32) {
 	o++
 	for k, p := range pairs {
 		d[o+k] = b2f(cats&p[0] != 0 && cats&p[1] != 0)
+	}
+	o += len(pairs)
+	// The same pairs over the whole text: a scenario set up in one
+	// window and the request made in another.
+	for k, p := range pairs {
+		d[o+k] = b2f(x.docCats&p[0] != 0 && x.docCats&p[1] != 0)
 	}
 	o += len(pairs)
 	var sym, odd int

@@ -13,7 +13,7 @@ func TestDevAnalysis(t *testing.T) {
 	if os.Getenv("RAMPART_ANALYSIS") == "" {
 		t.Skip("set RAMPART_ANALYSIS=1")
 	}
-	m, rep, err := Train(Options{Data: "../../../shared/datasets", Seed: 1, Log: os.Stderr})
+	m, rep, err := Train(Options{Data: "../../../shared/datasets", Seed: 1, Log: os.Stderr, Epochs: envInt("EPOCHS"), HashBits: uint8(envInt("BITS"))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,6 +36,26 @@ func TestDevAnalysis(t *testing.T) {
 		}
 		by[k] = c
 	}
+	var neg, pos []float64
+	for _, e := range dev {
+		z := m.Score(e.Text).Logit
+		if e.Label == 1 {
+			pos = append(pos, z)
+		} else {
+			neg = append(neg, z)
+		}
+	}
+	sort.Float64s(neg)
+	for _, fp := range []float64{0.01, 0.015, 0.02} {
+		th := neg[int(float64(len(neg))*(1-fp))]
+		n := 0
+		for _, z := range pos {
+			if z > th {
+				n++
+			}
+		}
+		fmt.Printf("recall at FPR %.3f: %.4f\n", fp, float64(n)/float64(len(pos)))
+	}
 	var ks []string
 	for k := range by {
 		ks = append(ks, k)
@@ -56,4 +76,10 @@ func TestDevAnalysis(t *testing.T) {
 	for _, p := range []string{"../../internal/scan/injection/testdata/negatives.txt"} {
 		_ = p
 	}
+}
+
+func envInt(k string) int {
+	var n int
+	fmt.Sscan(os.Getenv(k), &n)
+	return n
 }
