@@ -125,6 +125,9 @@ type rule struct {
 	// lead, with anchored, checks by hand what re requires before the
 	// keyword and returns where the match starts.
 	lead func(s string, k int) (int, bool)
+	// anchoredMax bounds an anchored match in bytes (0: unbounded), so
+	// the input can be cut and the regexp can use its backtracker.
+	anchoredMax int
 }
 
 // anchorAtKeywords sets r.anchored when every match of expr must begin
@@ -528,6 +531,13 @@ func newEngine(disabled map[string]bool) (*engine, error) {
 		}
 		e.rules = append(e.rules, r)
 	}
+	for _, r := range e.rules {
+		if r.anchored != nil {
+			if n, ok := maxMatchLen(r.anchored.String()); ok {
+				r.anchoredMax = n
+			}
+		}
+	}
 	// One trie over the distinct lower-cased keywords.
 	index := map[string]int{}
 	var kws []string
@@ -670,6 +680,10 @@ func (e *engine) findAnchored(r *rule, s string, hs []window, out []match) []mat
 		we := snapEnd(s, h.end)
 		if we <= k {
 			continue // the windowed search would not reach k either
+		}
+		if r.anchoredMax > 0 {
+			// One byte more than the longest match keeps \b and $ exact.
+			we = min(we, k+r.anchoredMax+1)
 		}
 		loc := r.anchored.FindStringSubmatchIndex(s[k:we])
 		if loc == nil {

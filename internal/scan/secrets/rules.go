@@ -16,7 +16,9 @@ func ownRules() []*rule {
 			// scheme://user:password@host — postgres, mysql, mongodb+srv,
 			// redis, amqp, jdbc:…, http basic auth, …
 			id:          "connection-string-password",
-			re:          regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.:-]{1,30}://([^\s:/?#@'"<>]{1,128}):([^\s@/'"<>]{1,256})@[\w.\-\[\]%]`),
+			re:          regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.:-]{1,30}` + userinfoTail),
+			anchored:    regexp.MustCompile(`^(?i:` + userinfoTail + `)`),
+			lead:        schemeLead,
 			secretGroup: 2,
 			keywords:    []string{"://"},
 			pre:         userinfoAfter,
@@ -97,6 +99,30 @@ const (
 	passwordTail   = `(?:password|passwd|passphrase|passcode|pwd|pass)["']?[ \t]{0,3}(?:=|:=|:|=>|[ \t]is\b)[ \t]{0,3}["'\x60]?([^\s"'\x60;,<>()\[\]{}]{6,128})`
 	assignmentTail = `(?:api[_.-]?key|apikey|api[_.-]?secret|secret[_.-]?key|secret|client[_.-]?secret|access[_.-]?token|auth[_.-]?token|refresh[_.-]?token|token|private[_.-]?key)["']?[ \t]{0,3}(?:=|:=|:|=>)[ \t]{0,3}["'\x60]?([A-Za-z0-9_\-+/=.~]{12,256})`
 )
+
+// userinfoTail is the connection-string pattern from "://" on; schemeLead
+// checks the scheme, `\b[a-z][a-z0-9+.:-]{1,30}`, by hand.
+const userinfoTail = `://([^\s:/?#@'"<>]{1,128}):([^\s@/'"<>]{1,256})@[\w.\-\[\]%]`
+
+// schemeLead returns the leftmost start of a scheme ending at k.
+func schemeLead(s string, k int) (int, bool) {
+	r := k
+	for r > 0 && k-r < 31 && isSchemeByte(s[r-1]) {
+		r--
+	}
+	for p := r; p <= k-2; p++ {
+		if isLetter(s[p]) && (p == 0 || !isWordByte(s[p-1])) {
+			return p, true
+		}
+	}
+	return 0, false
+}
+
+func isSchemeByte(c byte) bool {
+	return isAlnum(c) || c == '+' || c == '.' || c == ':' || c == '-'
+}
+
+func isLetter(c byte) bool { return ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') }
 
 // identLead matches `(?:^|[^\w])(?:[a-z0-9]{1,20}[_.-])?` ending at k, the
 // longest form first as the regexp would, and returns its start.
