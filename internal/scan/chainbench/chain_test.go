@@ -73,6 +73,7 @@ func BenchmarkChain(b *testing.B) {
 			b.SetBytes(int64(total / len(corpus)))
 			b.ReportAllocs()
 			i := 0
+			c0 := cpuTime()
 			for b.Loop() {
 				t0 := time.Now()
 				tx := &scan.Text{Direction: scan.Input, Segments: []scan.Segment{{Role: "user", Path: "messages.0.content", Text: corpus[i%len(corpus)]}}}
@@ -83,6 +84,7 @@ func BenchmarkChain(b *testing.B) {
 				lat = append(lat, time.Since(t0))
 				i++
 			}
+			reportCPU(b, c0, i, total/len(corpus))
 			slices.Sort(lat)
 			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 		})
@@ -119,11 +121,13 @@ func BenchmarkScanners(b *testing.B) {
 			b.SetBytes(int64(total / len(corpus)))
 			b.ReportAllocs()
 			i := 0
+			c0 := cpuTime()
 			for b.Loop() {
 				tx := &scan.Text{Direction: scan.Input, Segments: texts[i%len(texts)].Segments}
 				tx.Prepare(pl.Normalizer)
 				i++
 			}
+			reportCPU(b, c0, i, total/len(corpus))
 		})
 		for _, s := range pl.Scanners {
 			b.Run(fmt.Sprintf("%s/%dKB", s.Name(), size>>10), func(b *testing.B) {
@@ -131,13 +135,23 @@ func BenchmarkScanners(b *testing.B) {
 				b.SetBytes(int64(total / len(corpus)))
 				b.ReportAllocs()
 				i := 0
+				c0 := cpuTime()
 				for b.Loop() {
 					if _, err := s.Scan(ctx, texts[i%len(texts)]); err != nil {
 						b.Fatal(err)
 					}
 					i++
 				}
+				reportCPU(b, c0, i, total/len(corpus))
 			})
 		}
+	}
+}
+
+// reportCPU adds MB/s per CPU-second (process CPU time, GC included), which
+// other jobs on a shared machine disturb less than wall time.
+func reportCPU(b *testing.B, c0 time.Duration, n, size int) {
+	if d := cpuTime() - c0; d > 0 && n > 0 {
+		b.ReportMetric(float64(n*size)/d.Seconds()/1e6, "cpuMB/s")
 	}
 }

@@ -780,19 +780,20 @@ func (e *engine) accept(r *rule, s string, loc []int) (match, bool) {
 		le = me + j
 	}
 	line := s[ls:le]
-	if e.global.allowed(secret, full, line) {
-		return match{}, false
-	}
-	for i := range r.allow {
-		if r.allow[i].allowed(secret, full, line) {
-			return match{}, false
-		}
-	}
+	// Every filter must pass; the cheap ones go first.
 	if r.entropy > 0 {
 		if entropy(secret) <= r.entropy {
 			return match{}, false
 		}
 		if r.generic && !strings.ContainsAny(secret, "0123456789") {
+			return match{}, false
+		}
+	}
+	if e.global.allowed(secret, full, line) {
+		return match{}, false
+	}
+	for i := range r.allow {
+		if r.allow[i].allowed(secret, full, line) {
 			return match{}, false
 		}
 	}

@@ -179,7 +179,7 @@ var placeholderWords = []string{
 // isPlaceholder reports documentation placeholders, masks and template
 // references. It runs for every rule.
 func isPlaceholder(s string) bool {
-	if templateRe.MatchString(s) || maskRe.MatchString(s) {
+	if (strings.ContainsAny(s, "${<%@") && templateRe.MatchString(s)) || masked(s) {
 		return true
 	}
 	ls := strings.ToLower(s)
@@ -189,6 +189,31 @@ func isPlaceholder(s string) bool {
 		}
 	}
 	return sameChar(s)
+}
+
+// masked is maskRe.MatchString(s) without the regexp: runs of x (4), *
+// (3), # (4), • (3), . (3), _ (8), an ellipsis, or ".." at the end.
+func masked(s string) bool {
+	if strings.HasSuffix(s, "..") || strings.Contains(s, "…") || strings.Contains(s, "•••") {
+		return true
+	}
+	run, prev := 0, byte(0)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == 'X' {
+			c = 'x'
+		}
+		if c == prev {
+			run++
+		} else {
+			run, prev = 1, c
+		}
+		switch {
+		case c == 'x' && run >= 4, c == '*' && run >= 3, c == '#' && run >= 4, c == '.' && run >= 3, c == '_' && run >= 8:
+			return true
+		}
+	}
+	return false
 }
 
 // isWeakPlaceholder also rejects the literal words people put in

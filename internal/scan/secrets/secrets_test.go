@@ -174,3 +174,12 @@ func FuzzSecrets(f *testing.F) {
 		checkSpans(t, text, scanOne(t, sc, text), scanOne(t, sc, text))
 	})
 }
+
+func TestMaskedMatchesRegexp(t *testing.T) {
+	for _, s := range []string{"", "xxxx", "xXxX", "abcxxxd", "xxx", "***", "**", "####", "###", "•••", "••", "…", "...", "a..", "a..b",
+		"________", "_______", "sk_live_xxxxxxxx", "Zq8Lw3Rt7Yp2Mn5Kd9Hs", "a.b.c", "x*x*x*x", "xx..xx", "AKIA****"} {
+		if got, want := masked(s), maskRe.MatchString(s); got != want {
+			t.Errorf("masked(%q) = %v, regexp says %v", s, got, want)
+		}
+	}
+}
