@@ -15,6 +15,7 @@ var (
 	prefixCues = map[uint64]uint32{}
 	prefixBits [1024]uint64 // filter on the low 16 bits of prefix hashes
 	cjkLex     []cjkEntry
+	cjkFirst   = map[rune][]cjkEntry{} // entries by their first rune, longest first
 )
 
 func init() {
@@ -45,6 +46,47 @@ func init() {
 	}
 	// Longest first, then by text, so extraction is deterministic.
 	sortCJK(cjkLex)
+	for _, e := range cjkLex {
+		r, _ := utf8.DecodeRuneInString(e.s)
+		cjkFirst[r] = append(cjkFirst[r], e)
+	}
+	// Exact cues go into an open-addressing table: a map lookup per word
+	// is a large part of extraction.
+	for h, c := range exactCues {
+		exactTab.put(h, c)
+	}
+}
+
+// cueTable is an open-addressing hash table from word hashes to cue
+// categories (a zero hash marks an empty slot; FNV never yields it for
+// the words here).
+type cueTable struct {
+	keys [1 << 12]uint64
+	vals [1 << 12]uint32
+}
+
+var exactTab cueTable
+
+func (t *cueTable) put(h uint64, c uint32) {
+	i := h & (uint64(len(t.keys)) - 1)
+	for t.keys[i] != 0 && t.keys[i] != h {
+		i = (i + 1) & (uint64(len(t.keys)) - 1)
+	}
+	t.keys[i] = h
+	t.vals[i] |= c
+}
+
+func (t *cueTable) get(h uint64) uint32 {
+	i := h & (uint64(len(t.keys)) - 1)
+	for {
+		switch t.keys[i] {
+		case h:
+			return t.vals[i]
+		case 0:
+			return 0
+		}
+		i = (i + 1) & (uint64(len(t.keys)) - 1)
+	}
 }
 
 func sortCJK(es []cjkEntry) {
@@ -66,5 +108,5 @@ func wordCues(w []byte) uint32 {
 			cats |= prefixCues[h]
 		}
 	}
-	return cats | exactCues[h]
+	return cats | exactTab.get(h)
 }

@@ -57,9 +57,17 @@ func isCJK(r rune) bool {
 		r >= 0xF900 && r <= 0xFAFF || r >= 0xFF66 && r <= 0xFF9F
 }
 
+// asciiWord marks the ASCII bytes that belong to words.
+var asciiWord = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+	}
+	return t
+}()
+
 func wordRune(r rune) bool {
 	if r < utf8.RuneSelf {
-		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_'
+		return asciiWord[r]
 	}
 	return unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r)
 }
@@ -78,7 +86,7 @@ func (x *extraction) extract(text string) {
 	}
 	for i := 0; i < len(text); {
 		c := text[i]
-		if c < utf8.RuneSelf && !wordRune(rune(c)) {
+		if c < utf8.RuneSelf && !asciiWord[c] {
 			i++
 			if c == '.' || c == '\n' || c == '!' || c == '?' {
 				prev = 0 // no bigrams across sentences
@@ -129,7 +137,7 @@ func (x *extraction) extract(text string) {
 		for j < len(text) {
 			c := text[j]
 			if c < utf8.RuneSelf {
-				if !wordRune(rune(c)) {
+				if !asciiWord[c] {
 					break
 				}
 				if c >= 'A' && c <= 'Z' {
@@ -238,24 +246,20 @@ func (x *extraction) charGrams() {
 	}
 }
 
-// cjkCues marks cue words found as substrings of a run of CJK characters.
+// cjkCues marks cue words found as substrings of a run of CJK characters:
+// the token where a cue starts gets its categories.
 func (x *extraction) cjkCues(text string, start, end int) {
-	run := text[start:end]
-	for _, e := range cjkLex {
-		for off := 0; ; {
-			k := strings.Index(run[off:], e.s)
-			if k < 0 {
-				break
+	t := len(x.toks) - 1
+	for t > 0 && x.toks[t-1].start >= int32(start) {
+		t--
+	}
+	for ; t < len(x.toks) && x.toks[t].start < int32(end); t++ {
+		pos := int(x.toks[t].start)
+		r, _ := utf8.DecodeRuneInString(text[pos:])
+		for _, e := range cjkFirst[r] {
+			if strings.HasPrefix(text[pos:end], e.s) {
+				x.toks[t].cats |= e.cats
 			}
-			pos := int32(start + off + k)
-			// The token starting at pos gets the cue.
-			for t := len(x.toks) - 1; t >= 0 && x.toks[t].start >= int32(start); t-- {
-				if x.toks[t].start == pos {
-					x.toks[t].cats |= e.cats
-					break
-				}
-			}
-			off += k + len(e.s)
 		}
 	}
 }
@@ -276,18 +280,17 @@ func (x *extraction) conjoin() {
 		if cats == 0 {
 			continue
 		}
+		// Categories seen within conjDist tokens before this one.
+		var recent uint32
+		for c := 0; c < numCats; c++ {
+			if t-last[c] <= conjDist {
+				recent |= 1 << c
+			}
+		}
 		var conj uint32
 		for k, cj := range conjunctions {
-			for side := 0; side < 2; side++ {
-				if cats&cj[side] == 0 {
-					continue
-				}
-				other := cj[1-side]
-				for c := 0; c < numCats; c++ {
-					if other&(1<<c) != 0 && t-last[c] <= conjDist {
-						conj |= 1 << k
-					}
-				}
+			if cats&cj[0] != 0 && recent&cj[1] != 0 || cats&cj[1] != 0 && recent&cj[0] != 0 {
+				conj |= 1 << k
 			}
 		}
 		x.toks[t].conj = conj

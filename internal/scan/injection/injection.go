@@ -9,6 +9,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"slices"
 	"sync"
 
 	"rampart/internal/detector"
@@ -79,28 +80,24 @@ func (s *Scanner) Name() string { return "injection" }
 
 // Scan reports at most one finding per segment: the best-scoring view
 // and window. A raw view is skipped when a normalized view of the same
-// segment exists (the normalized one carries the same words, folded).
+// segment exists (the normalized one carries the same words, folded), and
+// a view whose text equals one already scored is not scored again.
 func (s *Scanner) Scan(ctx context.Context, t *scan.Text) ([]scan.Finding, error) {
-	hasNorm := map[int]bool{}
-	for i := range t.Views {
-		if t.Views[i].Kind == "normalized" {
-			hasNorm[t.Views[i].Segment] = true
-		}
-	}
-	best := map[int]scan.Finding{}
+	var out []scan.Finding
 	for i := range t.Views {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		v := &t.Views[i]
-		if v.Kind == "raw" && hasNorm[v.Segment] {
+		if v.Kind == "raw" && hasNormalized(t.Views, v.Segment) || seen(t.Views, i) {
 			continue
 		}
 		r := s.m.Score(v.Text)
 		if r.Score < s.min {
 			continue
 		}
-		if f, ok := best[v.Segment]; ok && f.Score >= r.Score {
+		k := slices.IndexFunc(out, func(f scan.Finding) bool { return f.Span.Segment == v.Segment })
+		if k >= 0 && out[k].Score >= r.Score {
 			continue
 		}
 		typ, rule := scan.PromptInjection, "injection"
@@ -110,12 +107,36 @@ func (s *Scanner) Scan(ctx context.Context, t *scan.Text) ([]scan.Finding, error
 		if v.Kind != "raw" && v.Kind != "normalized" {
 			rule += "/" + v.Kind
 		}
-		best[v.Segment] = scan.Finding{Type: typ, Rule: rule, Span: v.Span(r.Start, r.End), Score: r.Score, Whole: true}
-	}
-	out := make([]scan.Finding, 0, len(best))
-	for _, f := range best {
-		out = append(out, f)
+		f := scan.Finding{Type: typ, Rule: rule, Span: v.Span(r.Start, r.End), Score: r.Score, Whole: true}
+		if k >= 0 {
+			out[k] = f
+		} else {
+			out = append(out, f)
+		}
 	}
 	scan.SortFindings(out)
 	return out, nil
+}
+
+func hasNormalized(vs []scan.View, seg int) bool {
+	for i := range vs {
+		if vs[i].Segment == seg && vs[i].Kind == "normalized" {
+			return true
+		}
+	}
+	return false
+}
+
+// seen reports whether a view before vs[i] of the same segment, one that
+// was scored, has the same text.
+func seen(vs []scan.View, i int) bool {
+	v := &vs[i]
+	for j := range vs[:i] {
+		w := &vs[j]
+		if w.Segment == v.Segment && len(w.Text) == len(v.Text) && w.Text == v.Text &&
+			!(w.Kind == "raw" && hasNormalized(vs, w.Segment)) {
+			return true
+		}
+	}
+	return false
 }
