@@ -1,5 +1,7 @@
 package normalize
 
+import "strings"
+
 // common are frequent English words and the words attacks use most. A
 // text whose rot13 image contains more of them than the text itself is
 // probably rot13-encoded.
@@ -150,15 +152,38 @@ func isLeetToken(c byte) bool {
 // leetToken reports how many substitutions the token text[i:j] needs to
 // read as letters, or -1 when it is not leetspeak (a number, a version,
 // a word with a trailing digit).
+//
+// Tokens that are not words are not leetspeak either: longer than 32
+// bytes, three substituted characters in a row ("S3cr3t" yes, "x4111y"
+// no), more than two lower-to-upper case switches (random keys and base64
+// such as "Nf8sK2mQ9vX7"), or the local@domain of an e-mail address.
 func leetToken(text string, i, j int) int {
-	letters, subs := 0, 0
+	if j-i > 32 {
+		return -1
+	}
+	if j < len(text)-1 && text[j] == '.' && isLetter(text[j+1]) && strings.IndexByte(text[i:j], '@') > 0 {
+		return -1
+	}
+	letters, subs, run, switches := 0, 0, 0, 0
+	lower := false
 	for k := i; k < j; k++ {
 		c := text[k]
 		if isLetter(c) {
 			letters++
+			run = 0
+			up := c <= 'Z'
+			if up && lower {
+				if switches++; switches > 2 {
+					return -1
+				}
+			}
+			lower = !up
 			continue
 		}
 		if _, ok := leetChar(c); !ok {
+			return -1
+		}
+		if run++; run >= 3 {
 			return -1
 		}
 		// A substitution counts only when a letter follows somewhere.
