@@ -92,7 +92,10 @@ type Verdict struct {
 
 // Quarantiner quarantines a key in the store (the gateway passes one
 // backed by store.Store that also writes the audit record with the
-// reason).
+// reason). When Quarantine returns nil the gateway's own key lookup must
+// already refuse the key (the gateway reloads its key cache): Killed then
+// stops reporting the key from memory, so that lifting the quarantine in
+// the store takes effect at once.
 type Quarantiner interface {
 	Quarantine(ctx context.Context, keyID, reason string) error
 }
@@ -558,6 +561,16 @@ func (d *Detector) quarantine(keyID, reason string, now int64) {
 			d.log.Error("anomaly: quarantine failed", "key_id", keyID, "err", err)
 			return
 		}
+		// The store (and, through the Quarantiner, the key cache) now
+		// holds the quarantine: stop reporting it from memory, so that an
+		// operator's `rampart keys unquarantine` takes effect at once
+		// instead of after pendingQuarantine.
+		d.qmu.Lock()
+		if until, ok := d.qpending[keyID]; ok && until == now+pendingQuarantine {
+			delete(d.qpending, keyID)
+			d.qn.Add(-1)
+		}
+		d.qmu.Unlock()
 		d.log.Warn("anomaly: key quarantined", "key_id", keyID, "reason", reason)
 	}()
 }

@@ -61,12 +61,13 @@ func (r *recAlerter) wait(t *testing.T) Alert {
 }
 
 type recQuarantiner struct {
-	ch chan [2]string
+	ch  chan [2]string
+	err error // returned after recording the call (set before traffic)
 }
 
 func (q *recQuarantiner) Quarantine(_ context.Context, keyID, reason string) error {
 	q.ch <- [2]string{keyID, reason}
-	return nil
+	return q.err
 }
 
 type memSettings struct {
