@@ -63,7 +63,8 @@ type Result struct {
 
 var pool = sync.Pool{New: func() any { return new(extraction) }}
 
-// windows calls fn for each window [a, b) of n tokens.
+// windows calls fn for each window [a, b) of n tokens, and for the
+// whole text when it is longer than one window.
 func windows(n int, fn func(a, b int)) {
 	if n <= Window {
 		fn(0, n)
@@ -73,9 +74,13 @@ func windows(n int, fn func(a, b int)) {
 		b := min(a+Window, n)
 		fn(a, b)
 		if b == n {
-			return
+			break
 		}
 	}
+	// The whole text is one more window (features normalized by their
+	// count like every window): a scenario set up in one place and the
+	// request made in another only meet here.
+	fn(0, n)
 }
 
 // dense fills d with the window's cue features.

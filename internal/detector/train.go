@@ -193,7 +193,7 @@ func Train(opt Options) (*Model, Report, error) {
 	var best *Model
 	var bestRep Report
 	bestKey := -1.0
-	for _, lambda := range []float64{1e-6, 1e-5} {
+	for _, lambda := range []float64{1e-6, 3e-6, 1e-5, 3e-5} {
 		r := rand.New(rand.NewPCG(opt.Seed, 1))
 		w := &weights{hash: make([]float32, 1<<opt.HashBits)}
 		// Round 1: every window carries its document's label.
