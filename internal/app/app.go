@@ -131,6 +131,20 @@ func Serve(ctx context.Context, f Flags, stderr io.Writer) error {
 		rdb = redis.NewClient(opt)
 		defer rdb.Close()
 	}
+	if rdb != nil {
+		metrics.LimitStoreUp.Set(1)
+	}
+	cfg.Limits.Hooks = ratelimit.Hooks{
+		OnDecision:   func(backend, outcome string) { metrics.LimitDecisions.WithLabelValues(backend, outcome).Inc() },
+		OnStoreError: func(op string, _ error) { metrics.LimitStoreErrs.WithLabelValues(op).Inc() },
+		OnStoreState: func(up bool) {
+			if up {
+				metrics.LimitStoreUp.Set(1)
+			} else {
+				metrics.LimitStoreUp.Set(0)
+			}
+		},
+	}
 	limiter, err := ratelimit.New(cfg.Limits, rdb, log)
 	if err != nil {
 		return fmt.Errorf("limits: %w", err)

@@ -28,6 +28,9 @@ type Metrics struct {
 	AuthFailures    *prometheus.CounterVec   // reason
 	AuditFailures   prometheus.Counter
 	RateLimited     *prometheus.CounterVec // code
+	LimitDecisions  *prometheus.CounterVec // backend, outcome
+	LimitStoreErrs  *prometheus.CounterVec // op
+	LimitStoreUp    prometheus.Gauge
 	Anomalies       *prometheus.CounterVec // rule
 }
 
@@ -76,11 +79,20 @@ func NewMetrics() *Metrics {
 		RateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rampart_rate_limited_total", Help: "Requests refused by limits, by code.",
 		}, []string{"code"}),
+		LimitDecisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rampart_limit_decisions_total", Help: "Rate-limit decisions by backend (memory, redis, fallback) and outcome.",
+		}, []string{"backend", "outcome"}),
+		LimitStoreErrs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rampart_limit_store_errors_total", Help: "Failed calls to the shared limit store (Redis) by operation.",
+		}, []string{"op"}),
+		LimitStoreUp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "rampart_limit_store_up", Help: "1 while the shared limit store (Redis) is reachable, 0 during an outage.",
+		}),
 		Anomalies: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rampart_anomaly_alerts_total", Help: "Anomaly alerts by rule.",
 		}, []string{"rule"}),
 	}
-	r.MustRegister(m.Anomalies, m.Requests, m.GatewayLatency, m.UpstreamLatency, m.InFlight, m.UpstreamErrors,
+	r.MustRegister(m.LimitDecisions, m.LimitStoreErrs, m.LimitStoreUp, m.Anomalies, m.Requests, m.GatewayLatency, m.UpstreamLatency, m.InFlight, m.UpstreamErrors,
 		m.StreamDuration, m.ScannerLatency, m.ScannerErrors, m.Findings, m.AuthFailures, m.AuditFailures, m.RateLimited)
 	return m
 }
