@@ -97,7 +97,8 @@ func killField(kind, id string) (string, error) {
 }
 
 // Killed reports whether any of the key, tenant or model is switched off,
-// and why. Empty arguments are skipped.
+// and why. Empty arguments are skipped. The reason starts with the kind
+// ("key …", "tenant …", "model …").
 func (k *KillSwitch) Killed(keyID, tenant, model string) (bool, string) {
 	s := k.snap.Load()
 	if len(s.set) == 0 {
@@ -130,7 +131,9 @@ func snapOf(fields map[string]string) *killSnap {
 	s := &killSnap{set: make(map[string]string, len(fields))}
 	for f, at := range fields {
 		kind, id, _ := strings.Cut(f, ":")
-		why := "kill switch on for " + kind + " " + id
+		// The reason starts with the kind: the gateway answers 403
+		// model_not_allowed for "model …" and 401 invalid_api_key otherwise.
+		why := kind + " " + id + " switched off by the kill switch"
 		if at != "" {
 			why += " since " + at
 		}
