@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
@@ -333,22 +334,35 @@ func (r *Request) AddSystem(text string) error {
 	if r.Kind != Chat || text == "" {
 		return nil
 	}
-	raw := gjson.GetBytes(r.Body, "messages").Raw
+	msgs := gjson.GetBytes(r.Body, "messages")
+	raw := msgs.Raw
 	if len(raw) < 2 || raw[0] != '[' {
 		return fmt.Errorf("messages is not an array")
 	}
-	msg, _ := json.Marshal(map[string]string{"role": "system", "content": text})
-	var b bytes.Buffer
-	b.WriteByte('[')
-	b.Write(msg)
-	if rest := bytes.TrimSpace([]byte(raw[1:])); len(rest) > 0 && rest[0] != ']' {
-		b.WriteByte(',')
-	}
-	b.WriteString(raw[1:])
-	nb, err := sjson.SetRawBytes(r.Body, "messages", b.Bytes())
+	content, err := json.Marshal(text)
 	if err != nil {
 		return err
 	}
+	const head = `{"role":"system","content":`
+	comma := 0
+	if rest := strings.TrimSpace(raw[1:]); len(rest) > 0 && rest[0] != ']' {
+		comma = 1
+	}
+	// Splice the message in right after the array's '[' (gjson reports
+	// where the array starts in Body), without re-encoding the body.
+	at := msgs.Index
+	if at <= 0 || at+len(raw) > len(r.Body) || string(r.Body[at:at+len(raw)]) != raw {
+		return fmt.Errorf("messages not found in the body")
+	}
+	nb := make([]byte, 0, len(r.Body)+len(head)+len(content)+2)
+	nb = append(nb, r.Body[:at+1]...)
+	nb = append(nb, head...)
+	nb = append(nb, content...)
+	nb = append(nb, '}')
+	if comma == 1 {
+		nb = append(nb, ',')
+	}
+	nb = append(nb, r.Body[at+1:]...)
 	r.Body = nb
 	// Segment paths shift by one message.
 	for i := range r.Segments {
