@@ -59,21 +59,21 @@ type Limits struct {
 // validated, plus every piece of model-visible text as scan segments with
 // their paths, so rewrites can be written back into Body.
 type Request struct {
-	Kind           Kind
-	Model          string
-	Stream         bool
-	IncludeUsage   bool  // stream_options.include_usage
-	MaxTokens      int64 // the larger of max_tokens and max_completion_tokens; 0 = unset
+	Kind         Kind
+	Model        string
+	Stream       bool
+	IncludeUsage bool  // stream_options.include_usage
+	MaxTokens    int64 // the larger of max_tokens and max_completion_tokens; 0 = unset
 	// The two fields as sent, for caps that rewrite them.
 	MaxTokensField      int64
 	MaxCompletionTokens int64
-	N              int64 // 0 = unset (1)
-	Logprobs       bool
-	TopLogprobs    int64
-	ResponseFormat []byte // raw response_format JSON, if any
-	Segments       []scan.Segment
-	System         []string // texts of system/developer messages
-	Body           []byte
+	N                   int64 // 0 = unset (1)
+	Logprobs            bool
+	TopLogprobs         int64
+	ResponseFormat      []byte // raw response_format JSON, if any
+	Segments            []scan.Segment
+	System              []string // texts of system/developer messages
+	Body                []byte
 }
 
 func invalid(format string, args ...any) *Error {
