@@ -21,6 +21,8 @@ const (
 	cueDOB
 	cuePassport
 	cueStreet
+	cueNameWeak // needs two name words, or one known given or family name
+	cueAddress  // an address follows when it starts with a number
 )
 
 // cues are matched case-insensitively with Aho-Corasick; street words
@@ -36,6 +38,17 @@ var cueList = []struct {
 	{"customer: ", cueName}, {"patient: ", cueName}, {"employee: ", cueName}, {"full name ", cueName},
 	{"je m'appelle ", cueName}, {"ich heiße ", cueName}, {"ich heisse ", cueName}, {"mein name ist ", cueName},
 	{"me llamo ", cueName}, {"mi chiamo ", cueName}, {"meu nome é ", cueName}, {"mijn naam is ", cueName},
+	{"directed by ", cueNameWeak}, {"starring ", cueNameWeak}, {"says ", cueNameWeak}, {"said ", cueNameWeak},
+	{"named ", cueNameWeak}, {"my kid ", cueNameWeak}, {"my son ", cueNameWeak}, {"my daughter ", cueNameWeak},
+	{"hi ", cueNameWeak}, {"hello ", cueNameWeak}, {"founders: ", cueNameWeak}, {"change it to ", cueNameWeak},
+	{"name? ", cueNameWeak}, {"user: ", cueNameWeak}, {"features ", cueNameWeak}, {"by ", cueNameWeak},
+	{"written by ", cueNameWeak}, {"produced by ", cueNameWeak}, {"add ", cueNameWeak}, {"with ", cueNameWeak},
+	{"lives at ", cueAddress}, {"live at ", cueAddress}, {"located at ", cueAddress}, {"address is ", cueAddress},
+	{"address: ", cueAddress}, {"address:\t", cueAddress}, {"address:\n", cueAddress}, {"off at ", cueAddress},
+	{"sent to ", cueAddress}, {"address with ", cueAddress}, {"is at ", cueAddress}, {"meet me at ", cueAddress},
+	{"is on ", cueAddress}, {"lives on ", cueAddress}, {"moved to ", cueAddress}, {"ship to ", cueAddress},
+	{"deliver to ", cueAddress}, {"office at ", cueAddress}, {"it is ", cueAddress}, {"adresse: ", cueAddress},
+	{"anschrift: ", cueAddress}, {"dirección: ", cueAddress}, {"indirizzo: ", cueAddress}, {"endereço: ", cueAddress},
 	{"mr. ", cueTitle}, {"mr ", cueTitle}, {"mrs. ", cueTitle}, {"mrs ", cueTitle}, {"ms. ", cueTitle},
 	{"ms ", cueTitle}, {"miss ", cueTitle}, {"dr. ", cueTitle}, {"prof. ", cueTitle}, {"sir ", cueTitle},
 	{"madam ", cueTitle}, {"herr ", cueTitle}, {"frau ", cueTitle}, {"monsieur ", cueTitle}, {"madame ", cueTitle},
@@ -129,13 +142,16 @@ func (d *detector) cues(hasDigit bool) {
 	en := d.s.enabled
 	wantName := en[scan.Person]
 	wantAddr := en[scan.Address] && hasDigit
+	lastAddr := -1 // end of the last address found
+	if wantAddr {
+		lastAddr = d.addressBlocks()
+	}
 	wantDOB := en[scan.DateOfBirth] && hasDigit
 	wantPass := en[scan.Passport] && hasDigit
 	if !wantName && !wantAddr && !wantDOB && !wantPass {
 		return
 	}
 	t := d.text
-	lastAddr := -1 // end of the last address found
 	trie.Walk(*d.lower, func(end, n, pattern int64) bool {
 		s, e := int(end-n+1), int(end+1)
 		switch kinds[pattern] {
@@ -146,6 +162,14 @@ func (d *detector) cues(hasDigit bool) {
 		case cueTitle:
 			if wantName && (s == 0 || !isAlnum((*d.lower)[s-1])) && t[s] >= 'A' && t[s] <= 'Z' {
 				d.nameAfter(e, 0.85, 3)
+			}
+		case cueNameWeak:
+			if wantName && (s == 0 || !isAlnum((*d.lower)[s-1])) {
+				d.nameAfterWeak(e)
+			}
+		case cueAddress:
+			if wantAddr && e >= lastAddr && (s == 0 || !isAlnum((*d.lower)[s-1])) {
+				lastAddr = max(lastAddr, d.addressAfter(e))
 			}
 		case cueDOB:
 			if wantDOB {
@@ -260,8 +284,45 @@ func (d *detector) nameAfter(i int, score float64, maxWords int) {
 	}
 }
 
-// gazetteerNames reports a known first name followed by a capitalized
-// word (a surname, optionally after a middle initial).
+// nameAfterWeak reads a name after a weak cue ("directed by", "hi",
+// "says"): two or three name words, or one known given or family name.
+func (d *detector) nameAfterWeak(i int) {
+	t := d.text
+	for i < len(t) && (t[i] == ' ' || t[i] == '\t') {
+		i++
+	}
+	start, end, words, known := i, i, 0, false
+	for words < 3 && i < len(t) {
+		j := wordEnd(t, i)
+		w := t[i:j]
+		if j < len(t) && t[j] == '.' && utf8.RuneCountInString(w) == 1 && words > 0 {
+			j++ // "Sari J. Paavolainen"
+		} else if !nameWord(w) {
+			break
+		} else {
+			known = known || givenName(w) || familyName(w)
+		}
+		if utf8.RuneCountInString(w) == 1 && words == 0 {
+			break
+		}
+		words++
+		end = j
+		if j+1 < len(t) && t[j] == ' ' {
+			i = j + 1
+			continue
+		}
+		break
+	}
+	if words >= 2 && known || words == 1 && known && !ambiguousNames[strings.ToLower(t[start:end])] {
+		d.add(scan.Person, "name-cue", start, end, 0.7)
+	}
+}
+
+// gazetteerNames reports capitalized words that read as names: a known
+// given name followed by a capitalized surname (optionally after a middle
+// initial), a capitalized word followed by a known or surname-shaped
+// family name, and a known given name on its own unless it is also an
+// everyday word.
 func (d *detector) gazetteerNames() {
 	t := d.text
 	for i := 0; i < len(t); {
@@ -275,28 +336,90 @@ func (d *detector) gazetteerNames() {
 			continue
 		}
 		j := wordEnd(t, i)
-		if _, ok := firstNames[t[i:j]]; !ok {
+		w := t[i:j]
+		given := givenName(w)
+		if !given && !nameWord(w) {
 			i = j
 			continue
 		}
+		// The next word, after an optional middle initial.
 		k := j
-		if k+3 < len(t) && t[k] == ' ' && t[k+1] >= 'A' && t[k+1] <= 'Z' && t[k+2] == '.' && t[k+3] == ' ' {
-			k += 3
+		if k+3 < len(t) && t[k] == ' ' && t[k+1] >= 'A' && t[k+1] <= 'Z' && (t[k+2] == '.' && t[k+3] == ' ' || t[k+2] == ' ') {
+			if t[k+2] == '.' {
+				k += 3
+			} else {
+				k += 2
+			}
 		}
 		if k+1 < len(t) && t[k] == ' ' {
-			r2, _ := utf8.DecodeRuneInString(t[k+1:])
-			if unicode.IsUpper(r2) {
-				e := wordEnd(t, k+1)
-				last := t[k+1 : e]
-				if e-(k+1) >= 2 && !stopWord(last) && !streetWord(last) {
-					d.add(scan.Person, "name-gazetteer", i, e, 0.75)
-					i = e
-					continue
+			e := wordEnd(t, k+1)
+			last := t[k+1 : e]
+			if e-(k+1) >= 2 && nameWord(last) && (given || familyName(last) && !sentenceStart(t, i) && !stopWord(w)) {
+				// A third word: "Maria Gonzalez Ruiz".
+				if e+2 < len(t) && t[e] == ' ' {
+					if e2 := wordEnd(t, e+1); e2-(e+1) >= 2 && familyName(t[e+1:e2]) && nameWord(t[e+1:e2]) {
+						e = e2
+					}
 				}
+				d.add(scan.Person, "name-gazetteer", i, e, 0.75)
+				i = e
+				continue
 			}
+		}
+		if given && !ambiguousNames[strings.ToLower(w)] && !followedByOrg(t, j) && !placeBefore(t, i) {
+			d.add(scan.Person, "name-gazetteer", i, j, 0.6)
+		} else if !given && strongSurname(w) && !sentenceStart(t, i) {
+			d.add(scan.Person, "name-surname", i, j, 0.6)
 		}
 		i = j
 	}
+}
+
+// placeBefore reports a preposition that introduces places ("from
+// Dolores", "to Lauren Street").
+func placeBefore(t string, i int) bool {
+	p := t[max(0, i-6):i]
+	for _, w := range []string{" from ", " to ", " in ", " at ", " on "} {
+		if strings.HasSuffix(" "+p, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// strongSurname reports endings that are (almost) only surnames.
+func strongSurname(w string) bool {
+	if utf8.RuneCountInString(w) < 6 || !nameWord(w) {
+		return false
+	}
+	lw := strings.ToLower(w)
+	for _, suf := range []string{"ová", "ova", "dóttir", "dottir", "sson", "escu", "poulos", "enko", "ović",
+		"ovic", "ević", "wicz", "shvili", "idze", "ovna", "ovich", "evich", "yev", "aev", "ayev"} {
+		if strings.HasSuffix(lw, suf) {
+			return !commonWord(lw)
+		}
+	}
+	return false
+}
+
+// sentenceStart reports whether the word at i begins a sentence or line,
+// where capitalization says nothing.
+func sentenceStart(t string, i int) bool {
+	k := i
+	for k > 0 && (t[k-1] == ' ' || t[k-1] == '\t' || t[k-1] == '"' || t[k-1] == '\'' || t[k-1] == '(') {
+		k--
+	}
+	return k == 0 || strings.IndexByte(".!?\n:>", t[k-1]) >= 0
+}
+
+// followedByOrg reports a capitalized organization word after a name
+// ("Jordan Bank", "Florence Hospital").
+func followedByOrg(t string, j int) bool {
+	if j+1 >= len(t) || t[j] != ' ' {
+		return false
+	}
+	e := wordEnd(t, j+1)
+	return e > j+1 && orgWord(t[j+1:e])
 }
 
 func wordEnd(t string, i int) int {
