@@ -150,11 +150,19 @@ func Serve(ctx context.Context, f Flags, stderr io.Writer) error {
 		return fmt.Errorf("limits: %w", err)
 	}
 
-	auditLog, err := audit.Open(cfg.Audit, cfg.Data, cfg.Database, log)
-	if err != nil {
-		return fmt.Errorf("audit: %w", err)
+	// audit.disabled: nothing is recorded (audit.Discard).
+	var auditLog *audit.Log
+	var recorder audit.Recorder = audit.Discard{}
+	contentAudit := "none"
+	if cfg.Audit.Disabled {
+		log.Warn("audit log disabled by configuration (audit.disabled): requests are served unrecorded")
+	} else {
+		if auditLog, err = audit.Open(cfg.Audit, cfg.Data, cfg.Database, log); err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+		defer auditLog.Close()
+		recorder, contentAudit = auditLog, auditLog.ContentMode()
 	}
-	defer auditLog.Close()
 
 	cache, err := auth.NewCache(ctx, st, secret, &auth.CacheOptions{Logger: log})
 	if err != nil {
@@ -168,7 +176,7 @@ func Serve(ctx context.Context, f Flags, stderr io.Writer) error {
 			if err := cache.Quarantine(ctx, keyID, reason); err != nil {
 				return err
 			}
-			return auditLog.Record(ctx, &audit.Event{Time: time.Now().UTC(), Kind: "admin", Actor: "anomaly",
+			return recorder.Record(ctx, &audit.Event{Time: time.Now().UTC(), Kind: "admin", Actor: "anomaly",
 				Action: "key.quarantine", Target: keyID, KeyID: keyID, Reason: reason, Decision: "quarantine"})
 		}),
 		Redis:    rdb,
@@ -206,13 +214,13 @@ func Serve(ctx context.Context, f Flags, stderr io.Writer) error {
 		MaxDepth:     cfg.Server.MaxJSONDepth,
 		MaxResponse:  int64(cfg.Server.MaxResponse),
 		BodyTimeout:  cfg.Server.BodyTimeout.D(),
-		ContentAudit: auditLog.ContentMode(),
+		ContentAudit: contentAudit,
 	}, gateway.Deps{
 		Auth:      &keys{cache: cache, clientKeys: cfg.TLS.ClientKeys},
 		Policies:  policies,
 		Upstreams: upstreams{pool},
 		Limiter:   limiter,
-		Audit:     auditLog,
+		Audit:     recorder,
 		Metrics:   metrics,
 		Logger:    log,
 		ClientIP:  clientIPFunc(cfg.TrustedProxies),
@@ -271,6 +279,9 @@ func Serve(ctx context.Context, f Flags, stderr io.Writer) error {
 // registerAuditMetrics exposes the audit log's and the detector's own
 // counters on /metrics.
 func registerAuditMetrics(m *telemetry.Metrics, l *audit.Log, d *anomaly.Detector) {
+	if l == nil {
+		l = &audit.Log{} // audit disabled: the counters stay at zero
+	}
 	m.CounterFunc("rampart_audit_records_total", "Audit events durably recorded.", nil,
 		func() float64 { return float64(l.Stats().Recorded) })
 	m.CounterFunc("rampart_audit_record_errors_total", "Audit events that could not be recorded (Record returned an error).", nil,
