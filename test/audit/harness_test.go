@@ -63,7 +63,7 @@ func cliEnv() []string {
 }
 
 // run runs a CLI command and returns stdout, stderr and the exit status.
-func run(t *testing.T, args ...string) (string, string, int) {
+func run(t testing.TB, args ...string) (string, string, int) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	cmd := exec.Command(binPath, args...)
@@ -80,7 +80,7 @@ func run(t *testing.T, args ...string) (string, string, int) {
 }
 
 // rampart runs a CLI command that must succeed and returns its stdout.
-func rampart(t *testing.T, args ...string) string {
+func rampart(t testing.TB, args ...string) string {
 	t.Helper()
 	out, errs, code := run(t, args...)
 	if code != 0 {
@@ -94,7 +94,7 @@ type createdKey struct {
 	Key string `json:"key"`
 }
 
-func createKey(t *testing.T, data string, args ...string) createdKey {
+func createKey(t testing.TB, data string, args ...string) createdKey {
 	t.Helper()
 	out := rampart(t, append([]string{"keys", "create", "--data", data, "--json"}, args...)...)
 	var k createdKey
@@ -106,7 +106,7 @@ func createKey(t *testing.T, data string, args ...string) createdKey {
 
 // gateway is a running `rampart serve`.
 type gateway struct {
-	t      *testing.T
+	t      testing.TB
 	cmd    *exec.Cmd
 	URL    string
 	mu     sync.Mutex
@@ -122,7 +122,7 @@ func (g *gateway) Stderr() string {
 
 // startGateway runs `rampart serve` on a free port and waits until it is
 // ready.
-func startGateway(t *testing.T, data string, args ...string) *gateway {
+func startGateway(t testing.TB, data string, args ...string) *gateway {
 	t.Helper()
 	g := &gateway{t: t, exited: make(chan error, 1)}
 	g.cmd = exec.Command(binPath, append([]string{"serve", "--listen", "127.0.0.1:0", "--data", data}, args...)...)
@@ -197,7 +197,7 @@ func tail(s string, n int) string {
 var httpClient = &http.Client{Timeout: 30 * time.Second}
 
 // post sends a request and returns status, headers and body.
-func (g *gateway) post(t *testing.T, key string, body string, hdr map[string]string) (int, http.Header, []byte) {
+func (g *gateway) post(t testing.TB, key string, body string, hdr map[string]string) (int, http.Header, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, g.URL+"/v1/chat/completions", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -233,7 +233,7 @@ func chat(text string) string {
 }
 
 // errorCode decodes an OpenAI-shaped error body.
-func errorCode(t *testing.T, body []byte) string {
+func errorCode(t testing.TB, body []byte) string {
 	t.Helper()
 	var e struct {
 		Error struct{ Message, Type, Code string } `json:"error"`
@@ -246,14 +246,14 @@ func errorCode(t *testing.T, body []byte) string {
 
 // fakeUpstream starts the project's fake OpenAI-compatible upstream and
 // returns its /v1 base URL.
-func fakeUpstream(t *testing.T) string {
+func fakeUpstream(t testing.TB) string {
 	t.Helper()
 	srv := httptest.NewServer(&demo.Server{Name: "fake", Models: []string{"demo"}})
 	t.Cleanup(srv.Close)
 	return srv.URL + "/v1"
 }
 
-func writeFile(t *testing.T, dir, name, content string) string {
+func writeFile(t testing.TB, dir, name, content string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
