@@ -45,4 +45,3 @@ func BenchmarkAuditLatencyThroughGateway(b *testing.B) {
 		})
 	}
 }
-
