@@ -18,6 +18,12 @@ const (
 	MaxWholeText = 1 << 20
 )
 
+// ReleaseStep is how many bytes beyond the holdback must be waiting
+// before a Write rescans: rescanning on every token would cost a scan of
+// about twice the holdback per token. It delays release by at most
+// ReleaseStep bytes (a few tokens).
+const ReleaseStep = 16
+
 // Stream checks one streamed text (one choice's content, or one tool
 // call's arguments) as it arrives.
 //
@@ -100,7 +106,7 @@ func (s *Stream) Write(delta string) (release string, blocked bool) {
 		}
 	}
 	s.buf += delta
-	if len(s.buf) <= s.hold {
+	if len(s.buf) < s.hold+ReleaseStep {
 		return "", false
 	}
 	return s.flush(false)

@@ -49,6 +49,22 @@ var phrases = map[string][]string{
 	"ko": {`죄송(?:하지만|합니다만)`, `(?:도와|도움을 )?드릴 수 없습니다`},
 }
 
+// anchors are cheap lower-case substrings one of which every phrase
+// contains; the regular expression runs only when one is present.
+var anchors = []string{"sorry", "afraid", "can't", "can’t", "cannot", "won't", "won’t", "will not", "unable", "not able", "decline", "refuse",
+	"as an ai", "goes against", "violates", "ne peux", "en mesure", "ich kann", "tut mir leid", "no puedo", "non posso", "não posso",
+	"ik kan", "не могу", "不能", "无法", "申し訳", "できません", "죄송", "드릴 수 없"}
+
+func hasAnchor(s string) bool {
+	l := strings.ToLower(s)
+	for _, a := range anchors {
+		if strings.Contains(l, a) {
+			return true
+		}
+	}
+	return false
+}
+
 // Scanner is the refusal scanner.
 type Scanner struct{}
 
@@ -74,6 +90,9 @@ func (Scanner) Scan(ctx context.Context, t *scan.Text) ([]scan.Finding, error) {
 	for i, seg := range t.Segments {
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		if !hasAnchor(seg.Text) {
+			continue
 		}
 		if m := re.FindStringIndex(seg.Text); m != nil {
 			fs = append(fs, scan.Finding{Type: scan.Refusal, Rule: "phrase", Score: 0.9, Whole: true,
