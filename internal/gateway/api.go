@@ -213,7 +213,7 @@ func (x *exchange) readBody() bool {
 	}
 	rc := http.NewResponseController(x.w)
 	_ = rc.SetReadDeadline(time.Now().Add(s.opts.BodyTimeout))
-	body, err := io.ReadAll(http.MaxBytesReader(x.w, r.Body, s.opts.MaxBody))
+	body, err := readAll(http.MaxBytesReader(x.w, r.Body, s.opts.MaxBody), r.ContentLength)
 	_ = rc.SetReadDeadline(time.Time{})
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -447,4 +447,29 @@ func (x *exchange) applyCaps() bool {
 	r.N, r.MaxTokensField, r.MaxCompletionTokens, r.Logprobs, r.TopLogprobs = p.N, p.MaxTokens, p.MaxCompletionTokens, p.Logprobs, p.TopLogprobs
 	r.MaxTokens = max(p.MaxTokens, p.MaxCompletionTokens)
 	return true
+}
+
+// readAll reads r to the end. A declared length n (a Content-Length)
+// sizes the buffer up front, so a body is read with one allocation instead
+// of io.ReadAll's doublings. The hint is capped, so a false large length
+// cannot make the gateway allocate memory the peer never sends; the
+// reader's own limit still applies.
+func readAll(r io.Reader, n int64) ([]byte, error) {
+	if n <= 0 {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, min(n, 1<<20)+1) // +1: EOF arrives without a regrowth
+	for {
+		m, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+m]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }

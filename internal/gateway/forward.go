@@ -87,7 +87,7 @@ func (x *exchange) forward() {
 	defer resp.Body.Close()
 	x.in.upstream = resp.Upstream
 	x.ev.Upstream = resp.Upstream
-	s.metrics.UpstreamLatency.WithLabelValues(resp.Upstream).Observe(x.in.upstreamDur.Seconds())
+	s.metrics.ObserveUpstream(resp.Upstream, x.in.upstreamDur)
 
 	if resp.StatusCode != http.StatusOK {
 		x.relayError(resp)
@@ -152,7 +152,7 @@ func (x *exchange) relayError(resp *UpstreamResponse) {
 
 func (x *exchange) relayPlain(resp *UpstreamResponse, out *guard.Output) {
 	ctx := x.r.Context()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, x.s.opts.MaxResponse+1))
+	body, err := readAll(io.LimitReader(resp.Body, x.s.opts.MaxResponse+1), min(resp.ContentLength, x.s.opts.MaxResponse))
 	if err != nil {
 		x.failUpstream(openai.Errorf(http.StatusBadGateway, openai.CodeUpstreamError, "reading the upstream answer failed"))
 		return
@@ -182,7 +182,10 @@ func (x *exchange) relayPlain(resp *UpstreamResponse, out *guard.Output) {
 			return
 		}
 		body = nb
-		x.contentAuditOutput(gjson.GetBytes(body, "choices.0.message.content").String() + gjson.GetBytes(body, "choices.0.text").String())
+		if x.auditsContent() {
+			c := gjson.GetBytes(body, "choices.0")
+			x.contentAuditOutput(c.Get("message.content").String() + c.Get("text").String())
+		}
 	}
 	x.settle(usage)
 	x.status = http.StatusOK
@@ -250,10 +253,15 @@ func (x *exchange) outputDecision(d *policy.Decision) {
 	}
 }
 
+// auditsContent reports whether audit events carry prompt and answer
+// content (hashed, redacted or full), so text is only assembled for them
+// when it is used.
+func (x *exchange) auditsContent() bool { return x.s.opts.ContentAudit != "none" }
+
 // contentAuditOutput hands the answer as the caller received it to the
 // audit log, which keeps a keyed hash (and text, per its content mode).
 func (x *exchange) contentAuditOutput(text string) {
-	if x.s.opts.ContentAudit != "none" {
+	if x.auditsContent() {
 		x.ev.Completion, x.ev.CompletionRedacted = text, text
 	}
 }

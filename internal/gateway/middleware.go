@@ -157,9 +157,9 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 			if route == "" {
 				route = "other"
 			}
-			s.metrics.Requests.WithLabelValues(route, model, strconv.Itoa(sw.status), dec).Inc()
+			s.metrics.Request(route, model, sw.status, dec)
 			if in.route != "" {
-				s.metrics.GatewayLatency.WithLabelValues(route).Observe(max(0, total-in.upstreamDur).Seconds())
+				s.metrics.ObserveGateway(route, max(0, total-in.upstreamDur))
 			}
 		}
 		if r.URL.Path == "/metrics" || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {

@@ -5,6 +5,7 @@ package telemetry
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,6 +33,46 @@ type Metrics struct {
 	LimitStoreErrs  *prometheus.CounterVec // op
 	LimitStoreUp    prometheus.Gauge
 	Anomalies       *prometheus.CounterVec // rule
+
+	// Children of the vectors the request path touches on every request,
+	// so it neither hashes labels nor builds a label slice per call.
+	requests children[requestLabels, prometheus.Counter]
+	gateway  children[string, prometheus.Observer]
+	upstream children[string, prometheus.Observer]
+	scanner  children[string, prometheus.Observer]
+}
+
+type requestLabels struct {
+	route, model, decision string
+	status                 int
+}
+
+// children memoizes a vector's children by label values. Label sets are
+// bounded (routes, served models, statuses, decisions, scanner and
+// upstream names), so the map stays small.
+type children[K comparable, V any] struct {
+	mu sync.RWMutex
+	m  map[K]V
+}
+
+func (c *children[K, V]) get(k K, newChild func() V) V {
+	c.mu.RLock()
+	v, ok := c.m[k]
+	c.mu.RUnlock()
+	if ok {
+		return v
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, ok := c.m[k]; ok {
+		return v
+	}
+	if c.m == nil {
+		c.m = map[K]V{}
+	}
+	v = newChild()
+	c.m[k] = v
+	return v
 }
 
 var fast = []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25}
@@ -111,7 +152,7 @@ func (m *Metrics) Handler() http.Handler {
 
 // ObserveScanner is a scan.Pipeline Observe hook.
 func (m *Metrics) ObserveScanner(scanner string, d time.Duration, _ int, err error) {
-	m.ScannerLatency.WithLabelValues(scanner).Observe(d.Seconds())
+	m.scanner.get(scanner, func() prometheus.Observer { return m.ScannerLatency.WithLabelValues(scanner) }).Observe(d.Seconds())
 	if err != nil {
 		m.ScannerErrors.WithLabelValues(scanner).Inc()
 	}
@@ -119,3 +160,21 @@ func (m *Metrics) ObserveScanner(scanner string, d time.Duration, _ int, err err
 
 // Status formats a status code label.
 func Status(code int) string { return strconv.Itoa(code) }
+
+// Request counts one finished API request (the Requests vector).
+func (m *Metrics) Request(route, model string, status int, decision string) {
+	k := requestLabels{route: route, model: model, decision: decision, status: status}
+	m.requests.get(k, func() prometheus.Counter {
+		return m.Requests.WithLabelValues(route, model, strconv.Itoa(status), decision)
+	}).Inc()
+}
+
+// ObserveGateway records the gateway's own time for a route.
+func (m *Metrics) ObserveGateway(route string, d time.Duration) {
+	m.gateway.get(route, func() prometheus.Observer { return m.GatewayLatency.WithLabelValues(route) }).Observe(d.Seconds())
+}
+
+// ObserveUpstream records an upstream's time to response headers.
+func (m *Metrics) ObserveUpstream(upstream string, d time.Duration) {
+	m.upstream.get(upstream, func() prometheus.Observer { return m.UpstreamLatency.WithLabelValues(upstream) }).Observe(d.Seconds())
+}
