@@ -43,6 +43,9 @@ var cueList = []struct {
 	{"hi ", cueNameWeak}, {"hello ", cueNameWeak}, {"founders: ", cueNameWeak}, {"change it to ", cueNameWeak},
 	{"name? ", cueNameWeak}, {"user: ", cueNameWeak}, {"features ", cueNameWeak}, {"by ", cueNameWeak},
 	{"written by ", cueNameWeak}, {"produced by ", cueNameWeak}, {"add ", cueNameWeak}, {"with ", cueNameWeak},
+	{"under ", cueNameWeak}, {"name is ", cueNameWeak}, {"producer ", cueNameWeak}, {"assistant to ", cueNameWeak},
+	{"speak to ", cueNameWeak}, {"talk to ", cueNameWeak}, {"ask ", cueNameWeak}, {"contact ", cueNameWeak},
+	{"thanks ", cueNameWeak}, {"thank you ", cueNameWeak}, {"follow up with ", cueNameWeak}, {"meet ", cueNameWeak},
 	{"lives at ", cueAddress}, {"live at ", cueAddress}, {"located at ", cueAddress}, {"address is ", cueAddress},
 	{"address: ", cueAddress}, {"address:\t", cueAddress}, {"address:\n", cueAddress}, {"off at ", cueAddress},
 	{"sent to ", cueAddress}, {"address with ", cueAddress}, {"is at ", cueAddress}, {"meet me at ", cueAddress},
@@ -368,7 +371,7 @@ func (d *detector) gazetteerNames() {
 		}
 		if given && !ambiguousNames[strings.ToLower(w)] && !followedByOrg(t, j) && !placeBefore(t, i) {
 			d.add(scan.Person, "name-gazetteer", i, j, 0.6)
-		} else if !given && strongSurname(w) && !sentenceStart(t, i) {
+		} else if !given && (strongSurname(w) || knownSurname(w)) && !sentenceStart(t, i) && !followedByOrg(t, j) && !placeBefore(t, i) {
 			d.add(scan.Person, "name-surname", i, j, 0.6)
 		}
 		i = j
@@ -385,6 +388,122 @@ func placeBefore(t string, i int) bool {
 		}
 	}
 	return false
+}
+
+// knownSurname reports a listed surname that is not also an everyday
+// English word or a brand.
+func knownSurname(w string) bool {
+	if _, ok := surnames[w]; !ok || !nameWord(w) {
+		return false
+	}
+	return !wordSurnames[strings.ToLower(w)]
+}
+
+// nameLists extends PERSON findings over lists of capitalized words
+// ("founders: Kónya, Becker and Vasquez") when one member is a name. A
+// list of surnames only, not introduced by a colon, is a firm ("Jones,
+// Mitchell and Williams"): its PERSON findings are dropped.
+func (d *detector) nameLists() {
+	t := d.text
+	n := len(d.out)
+	drop := map[int]bool{}
+	for k := 0; k < n; k++ {
+		m := d.out[k]
+		if m.typ != scan.Person || drop[k] {
+			continue
+		}
+		type item struct{ s, e int }
+		items := []item{{m.start, m.end}}
+		for e := m.end; ; {
+			s, ok := listNext(t, e)
+			if !ok {
+				break
+			}
+			we := wordEnd(t, s)
+			if we-s < 2 || !nameWord(t[s:we]) {
+				break
+			}
+			items = append(items, item{s, we})
+			e = we
+		}
+		for st := m.start; ; {
+			s, ok := listPrev(t, st)
+			if !ok {
+				break
+			}
+			we := wordEnd(t, s)
+			if we-s < 2 || !nameWord(t[s:we]) {
+				break
+			}
+			items = append([]item{{s, we}}, items...)
+			st = s
+		}
+		if len(items) < 2 {
+			continue
+		}
+		first := items[0].s
+		colon := first >= 2 && (t[first-1] == ':' || t[first-2] == ':')
+		given := false
+		for _, it := range items {
+			for _, w := range strings.Fields(t[it.s:it.e]) {
+				given = given || givenName(w) && !ambiguousNames[strings.ToLower(w)]
+			}
+		}
+		if !given && !colon {
+			for j := 0; j < n; j++ {
+				if o := d.out[j]; o.typ == scan.Person && o.start >= first && o.end <= items[len(items)-1].e {
+					drop[j] = true
+				}
+			}
+			continue
+		}
+		for _, it := range items {
+			w := t[it.s:it.e]
+			if it.s != m.start && (givenName(w) || familyName(w)) && !ambiguousNames[strings.ToLower(w)] {
+				d.add(scan.Person, "name-list", it.s, it.e, 0.55)
+			}
+		}
+	}
+	if len(drop) > 0 {
+		out := d.out[:0]
+		for j, o := range d.out {
+			if !drop[j] {
+				out = append(out, o)
+			}
+		}
+		d.out = out
+	}
+}
+
+// listNext returns the start of the next list item after end.
+func listNext(t string, e int) (int, bool) {
+	for _, sep := range []string{", and ", ", ", " and ", " & "} {
+		if strings.HasPrefix(t[e:], sep) && e+len(sep) < len(t) {
+			return e + len(sep), true
+		}
+	}
+	return 0, false
+}
+
+// listPrev returns the start of the list item before start.
+func listPrev(t string, s int) (int, bool) {
+	for _, sep := range []string{", and ", ", ", " and ", " & "} {
+		if strings.HasSuffix(t[:s], sep) {
+			e := s - len(sep)
+			b := e
+			for b > 0 {
+				r, size := utf8.DecodeLastRuneInString(t[:b])
+				if !(unicode.IsLetter(r) || r == '\'' || r == '-') {
+					break
+				}
+				b -= size
+			}
+			if b < e && wordEnd(t, b) == e {
+				return b, true
+			}
+		}
+	}
+	return 0, false
 }
 
 // strongSurname reports endings that are (almost) only surnames.

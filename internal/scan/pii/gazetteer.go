@@ -254,3 +254,27 @@ func orgWord(w string) bool {
 	}
 	return false
 }
+
+// wordSurnames are listed surnames that are also everyday words, colours,
+// trades, places or brands; they count only next to a given name or a cue.
+var wordSurnames = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`smith brown white green black gray grey long young king hill hall wood woods
+	ward cole west grant hart knight page martin frank lang berg walter mills wells fisher palmer foster porter
+	hunt shaw bishop price rose hunter cook baker bell ford mason stone fox rice reed clark cooper carter parker
+	turner morgan jordan bailey howard brooks gordon marshall butler barnes perry powell russell ross long
+	james thomas lee allen scott nelson mitchell roberts phillips evans collins edwards stewart morris murphy
+	rogers peterson kelly watson bennett hughes myers sanders patterson hamilton graham wallace griffin
+	wagner snyder fuchs wolf klein weiss jung hahn vogel keller roth beck berger koch kaiser braun schwarz
+	lange park song han oh ma he hu gao sun li lin wu xu zhu chen wang yang young young koch ali khan shah
+	nagy kiss may may martini costa gallo leone bruno serra silva santos jesus cruz ramos reyes flores
+	rivera castillo moreno medina ortiz diaz gray stone grant dean berg holmes hayes webb tucker burns
+	simpson crawford gardner payne arnold spencer peters hawkins dixon boyd mills warren hicks robertson
+	meyer mayer huber krause winkler albrecht franke baumann lorenz simon laurent michel blanc denis
+	petit robert richard thomas bernard martin moreau nicolas mathieu clement henry joly masson boyer
+	lemaire duval robin garnier fontaine chevalier dumont rousseau faure leroy durand perrin morin
+	virtanen niemi laine mazur marek novak stan pop popa radu matei rusu moroz mori abe ito kato`) {
+		m[w] = true
+	}
+	return m
+}()

@@ -66,7 +66,7 @@ var stopWords = func() map[string]struct{} {
 	m := map[string]struct{}{}
 	for _, w := range strings.Fields(`the a an and or but if in on at to for of with from by as is are was were be
 	i you he she it we they me my your his her our their this that these those there here what who when where why how
-	hi hello hey thanks thank please dear yes no not ok okay so then also just
+	i'm i'll i've i'd hi hello hey thanks thank please dear yes no not ok okay so then also just
 	monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
 	september october november december today tomorrow yesterday
 	inc ltd llc corp co company bank street st avenue ave road rd

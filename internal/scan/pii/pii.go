@@ -163,6 +163,7 @@ func (s *Scanner) find(text string) []match {
 	d.cues(hasDigit)
 	if s.enabled[scan.Person] {
 		d.gazetteerNames()
+		d.nameLists()
 	}
 	return d.resolve()
 }
