@@ -185,7 +185,10 @@ func (d *detector) addressAfter(i int) int {
 	for i < len(t) && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n') {
 		i++
 	}
-	if i >= len(t) || !inlineStartRe.MatchString(t[i:min(len(t), i+64)]) {
+	if i >= len(t) || t[i] < utf8.RuneSelf && !isDigit(t[i]) && !(t[i] >= 'A' && t[i] <= 'Z') && t[i] != 'p' && t[i] != 'u' {
+		return 0
+	}
+	if !inlineStartRe.MatchString(t[i:min(len(t), i+64)]) {
 		return 0
 	}
 	end, digits, lines := i, false, 0

@@ -294,6 +294,9 @@ func (d *detector) nameAfterWeak(i int) {
 	for i < len(t) && (t[i] == ' ' || t[i] == '\t') {
 		i++
 	}
+	if i >= len(t) || t[i] < utf8.RuneSelf && !(t[i] >= 'A' && t[i] <= 'Z') {
+		return
+	}
 	start, end, words, known := i, i, 0, false
 	for words < 3 && i < len(t) {
 		j := wordEnd(t, i)
@@ -553,7 +556,11 @@ func wordEnd(t string, i int) int {
 }
 
 func streetWord(w string) bool {
-	switch strings.ToLower(w) {
+	if len(w) > 10 {
+		return false
+	}
+	var buf [64]byte
+	switch string(lowerWord(buf[:0], w)) {
 	case "street", "st", "avenue", "ave", "road", "rd", "lane", "drive", "court", "place", "way", "boulevard":
 		return true
 	}
@@ -561,7 +568,11 @@ func streetWord(w string) bool {
 }
 
 func title(w string) bool {
-	switch strings.ToLower(w) {
+	if len(w) > 6 {
+		return false
+	}
+	var buf [64]byte
+	switch string(lowerWord(buf[:0], w)) {
 	case "mr", "mrs", "ms", "miss", "dr", "prof", "sir", "herr", "frau", "mme", "m", "sr", "sra":
 		return true
 	}

@@ -186,7 +186,8 @@ func familyName(w string) bool {
 	if utf8.RuneCountInString(w) < 5 {
 		return false
 	}
-	lw := strings.ToLower(w)
+	var buf [64]byte
+	lw := string(lowerWord(buf[:0], w))
 	if commonWord(lw) {
 		return false
 	}
@@ -199,27 +200,9 @@ func familyName(w string) bool {
 }
 
 // commonWord lists capitalized English words that end like surnames.
-func commonWord(lw string) bool {
-	switch lw {
-	case "business", "process", "access", "address", "success", "express", "congress", "progress", "witness",
-		"services", "devices", "sales", "notes", "rules", "times", "games", "stories", "series", "houses",
-		"within", "again", "began", "cabin", "margin", "origin", "domain", "certain", "captain", "mountain",
-		"fountain", "britain", "spain", "main", "plain", "brain", "train", "chain", "again,", "berlin", "latin",
-		"protein", "vitamin", "admin", "login", "plugin", "cousin", "basin", "bulletin", "machine", "online",
-		"engine", "routine", "magazine", "medicine", "discipline", "examine", "define", "decline",
-		"wonderful", "ownership", "partnership", "leadership", "german", "human", "woman", "roman", "german,",
-		"american", "canadian", "indian", "italian", "russian", "asian", "christian", "guardian", "median",
-		"librarian", "technician", "physician", "musician", "politician", "comedian", "civilian", "veteran",
-		"everyday", "otherwise", "previous", "various", "serious", "famous", "obvious", "delicious",
-		"manager", "premier", "frontier", "barrier", "carrier", "soldier", "cashier", "supplier", "dossier",
-		"tomato", "potato", "avocado", "tornado", "desperado", "bureau", "plateau", "chateau", "default",
-		"standard", "keyboard", "dashboard", "board", "award", "forward", "toward", "backward", "reward",
-		"bastard", "leopard", "wizard", "hazard", "lizard", "orchard", "pizza", "desk", "quick", "thanks",
-		"university", "street", "avenue", "studies", "abilities", "novel", "again.", "begin", "moves":
-		return true
-	}
-	return false
-}
+func commonWord(lw string) bool { return commonWords[lw] }
+
+var commonWords = setOf(`business process access address success express congress progress witness services devices sales notes rules times games stories series houses within again began cabin margin origin domain certain captain mountain fountain britain spain main plain brain train chain again  berlin latin protein vitamin admin login plugin cousin basin bulletin machine online engine routine magazine medicine discipline examine define decline wonderful ownership partnership leadership german human woman roman german  american canadian indian italian russian asian christian guardian median librarian technician physician musician politician comedian civilian veteran everyday otherwise previous various serious famous obvious delicious manager premier frontier barrier carrier soldier cashier supplier dossier tomato potato avocado tornado desperado bureau plateau chateau default standard keyboard dashboard board award forward toward backward reward bastard leopard wizard hazard lizard orchard pizza desk quick thanks university street avenue studies abilities novel again. begin moves`)
 
 // nameWord reports whether w can be part of a name: capitalized, at
 // least two letters, not a stop word or street word.
@@ -232,7 +215,7 @@ func nameWord(w string) bool {
 		return false
 	}
 	// ALL-CAPS words are acronyms or headings, not names.
-	if upper := strings.ToUpper(w); upper == w {
+	if !strings.ContainsFunc(w, unicode.IsLower) {
 		return false
 	}
 	return !stopWord(w) && !streetWord(w) && !orgWord(w)
@@ -241,19 +224,11 @@ func nameWord(w string) bool {
 // orgWord marks words that make a capitalized sequence an organization
 // or a product rather than a person.
 func orgWord(w string) bool {
-	switch strings.ToLower(w) {
-	case "inc", "ltd", "llc", "corp", "group", "bank", "university", "college", "school", "hospital",
-		"foundation", "institute", "company", "technologies", "systems", "solutions", "services", "labs",
-		"studio", "studios", "records", "press", "club", "hotel", "airport", "station", "park", "river",
-		"lake", "mountain", "county", "city", "state", "republic", "kingdom", "united", "north", "south",
-		"east", "west", "new", "san", "santa", "saint", "st", "fort", "port", "mount", "google", "microsoft",
-		"apple", "amazon", "meta", "cloud", "data", "public", "explorer", "pro", "max", "plus", "mini", "ultra",
-		"edition", "version", "series", "model", "street", "avenue", "road", "lane", "drive", "boulevard",
-		"center", "centre", "museum", "church", "cathedral", "tower", "bridge", "island", "beach", "valley":
-		return true
-	}
-	return false
+	var buf [64]byte
+	return orgWords[string(lowerWord(buf[:0], w))]
 }
+
+var orgWords = setOf(`inc ltd llc corp group bank university college school hospital foundation institute company technologies systems solutions services labs studio studios records press club hotel airport station park river lake mountain county city state republic kingdom united north south east west new san santa saint st fort port mount google microsoft apple amazon meta cloud data public explorer pro max plus mini ultra edition version series model street avenue road lane drive boulevard center centre museum church cathedral tower bridge island beach valley`)
 
 // wordSurnames are listed surnames that are also everyday words, colours,
 // trades, places or brands; they count only next to a given name or a cue.
@@ -278,3 +253,11 @@ var wordSurnames = func() map[string]bool {
 	}
 	return m
 }()
+
+func setOf(words string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(words) {
+		m[w] = true
+	}
+	return m
+}

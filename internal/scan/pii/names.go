@@ -1,6 +1,10 @@
 package pii
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
 
 // firstNames is a small gazetteer of common given names across languages
 // (English, French, German, Spanish, Portuguese, Italian, Dutch, Nordic,
@@ -77,6 +81,27 @@ var stopWords = func() map[string]struct{} {
 }()
 
 func stopWord(w string) bool {
-	_, ok := stopWords[strings.ToLower(w)]
+	var buf [64]byte
+	_, ok := stopWords[string(lowerWord(buf[:0], w))]
 	return ok
+}
+
+// lowerWord appends the lower-cased w to dst; with a stack buffer and a
+// map index expression (m[string(b)]) nothing is allocated.
+func lowerWord(dst []byte, w string) []byte {
+	for i := 0; i < len(w); {
+		c := w[i]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(w[i:])
+		dst = utf8.AppendRune(dst, unicode.ToLower(r))
+		i += size
+	}
+	return dst
 }
