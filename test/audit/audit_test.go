@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -258,5 +260,36 @@ func tamperExport(t *testing.T, file, data string, k int) {
 			}
 			t.Logf("%s: %s", c.name, strings.TrimSpace(out))
 		})
+	}
+}
+
+// TestAdminActionFailsWhenItCannotBeRecorded: a CLI change whose admin
+// event cannot be recorded (here a required webhook sink is down) makes the
+// command fail; create then never prints the secret.
+func TestAdminActionFailsWhenItCannotBeRecorded(t *testing.T) {
+	siem := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	defer siem.Close()
+	data := t.TempDir()
+	k := createKey(t, data, "--name", "ok") // no config: recorded in the local store
+	cfg := writeFile(t, t.TempDir(), "rampart.yaml", fmt.Sprintf(`
+audit:
+  timeout: 2s
+  sinks:
+    - {type: webhook, url: %q, required: true, max_retries: 1}
+`, siem.URL))
+	for _, args := range [][]string{
+		{"keys", "create", "--name", "x", "--json"},
+		{"keys", "revoke", k.ID},
+		{"kill", "model", "demo"},
+	} {
+		out, errs, code := run(t, append(args, "--data", data, "--config", cfg)...)
+		if code == 0 || !strings.Contains(errs, "audit") {
+			t.Errorf("%v with the audit sink down: exit %d, stderr %q", args, code, errs)
+		}
+		if strings.Contains(out, `"key"`) {
+			t.Errorf("%v printed a secret although the action was not recorded: %s", args, out)
+		}
 	}
 }
