@@ -87,9 +87,9 @@ var streetSuffixes = map[string]bool{
 // streetPlausible is the cheap test before the address patterns run: a
 // street word at a word start (or a compound suffix followed by a house
 // number) with a digit nearby on the same line.
-func (d *detector) streetPlausible(word string, s, e int) bool {
+func (d *detector) streetPlausible(suffix bool, s, e int) bool {
 	t := d.text
-	if streetSuffixes[word] {
+	if suffix {
 		i := e
 		for i < len(t) && (t[i] == ' ' || t[i] == ',' || t[i] == '.') && i-e < 3 {
 			i++
@@ -114,19 +114,28 @@ func (d *detector) streetPlausible(word string, s, e int) bool {
 	return strings.ContainsAny(t[from:to], "0123456789")
 }
 
-var cueTrie = sync.OnceValues(func() (*ahocorasick.Trie, []cueKind) {
+// cueTrie is the trie over cueList and streetWords, each pattern's kind,
+// and whether it is a compound street suffix.
+var cueTrie = sync.OnceValues(func() (*ahocorasick.Trie, cueTables) {
 	var words []string
 	var kinds []cueKind
 	for _, c := range cueList {
 		words = append(words, c.word)
 		kinds = append(kinds, c.kind)
 	}
+	suffixes := make([]bool, len(words))
 	for _, w := range streetWords {
 		words = append(words, w)
 		kinds = append(kinds, cueStreet)
+		suffixes = append(suffixes, streetSuffixes[w])
 	}
-	return ahocorasick.NewTrieBuilder().AddStrings(words).Build(), kinds
+	return ahocorasick.NewTrieBuilder().AddStrings(words).Build(), cueTables{kinds, suffixes}
 })
+
+type cueTables struct {
+	kinds    []cueKind
+	suffixes []bool
+}
 
 var (
 	// A street line: number first (English, French, …) or number last
@@ -141,7 +150,8 @@ var (
 
 // cues runs the context-cued detectors.
 func (d *detector) cues(hasDigit bool) {
-	trie, kinds := cueTrie()
+	trie, tabs := cueTrie()
+	kinds, suffixes := tabs.kinds, tabs.suffixes
 	en := d.s.enabled
 	wantName := en[scan.Person]
 	wantAddr := en[scan.Address] && hasDigit
@@ -189,7 +199,7 @@ func (d *detector) cues(hasDigit bool) {
 				}
 			}
 		case cueStreet:
-			if wantAddr && s >= lastAddr && d.streetPlausible(string((*d.lower)[s:e]), s, e) {
+			if wantAddr && s >= lastAddr && d.streetPlausible(suffixes[pattern], s, e) {
 				lastAddr = max(lastAddr, d.address(s, e))
 			}
 		}

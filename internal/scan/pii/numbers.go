@@ -47,7 +47,7 @@ func (d *detector) numbers() {
 			i++
 			continue
 		}
-		cl, next := readCluster(t, i)
+		cl, next := d.readCluster(t, i)
 		i = next
 		if cl == nil {
 			continue
@@ -58,9 +58,15 @@ func (d *detector) numbers() {
 
 // readCluster reads digit groups starting at i. It returns nil when the
 // run is glued to letters (an identifier, not a number).
-func readCluster(t string, i int) (*cluster, int) {
-	cl := &cluster{start: i}
-	var digits strings.Builder
+//
+// The cluster is the detector's scratch one, valid until the next call;
+// its digits and separators are filled in only when classify can use them.
+func (d *detector) readCluster(t string, i int) (*cluster, int) {
+	cl := &d.cl
+	*cl = cluster{start: i, groups: cl.groups[:0]}
+	seps := d.seps[:0]
+	defer func() { d.seps = seps }()
+	nd := 0
 	j := i
 	if t[j] == '+' {
 		cl.plus = true
@@ -79,14 +85,14 @@ func readCluster(t string, i int) (*cluster, int) {
 			break
 		}
 		cl.groups = append(cl.groups, t[g:j])
-		digits.WriteString(t[g:j])
+		nd += j - g
 		cl.end = j
 		if j < len(t) && t[j] == ')' {
 			cl.paren = true
 			j++
 			cl.end = j
 			if j < len(t) && isDigit(t[j]) {
-				cl.seps += "~" // (579)888-3058
+				seps = append(seps, '~') // (579)888-3058
 				continue
 			}
 		}
@@ -99,7 +105,7 @@ func readCluster(t string, i int) (*cluster, int) {
 		if k == j || k >= len(t) || !(isDigit(t[k]) || t[k] == '(') || k-j > 2 && t[j:k] != " - " {
 			break
 		}
-		cl.seps += sepClass(t[j:k])
+		seps = append(seps, sepClass(t[j:k]))
 		j = k
 	}
 	if len(cl.groups) == 0 {
@@ -108,7 +114,7 @@ func readCluster(t string, i int) (*cluster, int) {
 	// Extension: x123, ext 123, ext. 123.
 	e := cl.end
 	for _, p := range []string{"x", " x", " ext. ", " ext ", "ext.", "ext", " x "} {
-		if strings.HasPrefix(strings.ToLower(t[e:min(len(t), e+len(p))]), p) {
+		if w := t[e:min(len(t), e+len(p))]; strings.EqualFold(w, p) {
 			k := e + len(p)
 			g := k
 			for k < len(t) && isDigit(t[k]) && k-g < 6 {
@@ -131,16 +137,26 @@ func readCluster(t string, i int) (*cluster, int) {
 	if cl.end < len(t)-1 && t[cl.end] == '.' && isDigit(t[cl.end+1]) {
 		return nil, cl.end + 1 // e.g. a fifth dotted group
 	}
-	cl.digits = digits.String()
+	if nd >= 6 || len(cl.groups) == 3 || len(cl.groups) == 4 {
+		cl.seps = string(seps)
+		b := d.digits[:0]
+		for _, g := range cl.groups {
+			b = append(b, g...)
+		}
+		d.digits = b
+		cl.digits = string(b)
+	} else {
+		cl.digits = t[cl.start : cl.start+nd] // only its length is read
+	}
 	return cl, max(cl.end, i+1)
 }
 
-func sepClass(s string) string {
+func sepClass(s string) byte {
 	switch s {
 	case " ", "-", ".", "/":
-		return s
+		return s[0]
 	}
-	return "~" // mixed, e.g. ") " or " - "
+	return '~' // mixed, e.g. ") " or " - "
 }
 
 func (d *detector) classify(cl *cluster) {

@@ -182,10 +182,12 @@ func lowerASCII(dst []byte, s string) []byte {
 
 // detector holds the state of one find call.
 type detector struct {
-	s     *Scanner
-	text  string
-	lower *[]byte
-	out   []match
+	cl           cluster // readCluster's scratch
+	seps, digits []byte
+	s            *Scanner
+	text         string
+	lower        *[]byte
+	out          []match
 }
 
 func (d *detector) add(typ, rule string, start, end int, score float64) {
