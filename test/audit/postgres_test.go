@@ -13,9 +13,10 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
-// TestPostgresChainThroughGateway: with --database, the gateway's requests
-// and the CLI's admin actions go to one chain in PostgreSQL, which `rampart
-// audit verify --database` checks, and an altered row is detected.
+// TestPostgresChainThroughGateway: with a postgres audit store, the
+// gateway's requests and the CLI's admin actions go to one chain in
+// PostgreSQL, which `rampart audit verify` checks, and an altered row is
+// detected. (Keys stay in SQLite, so the test touches only its own tables.)
 func TestPostgresChainThroughGateway(t *testing.T) {
 	url := os.Getenv("RAMPART_TEST_POSTGRES")
 	if url == "" {
@@ -31,23 +32,24 @@ func TestPostgresChainThroughGateway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
 	t.Cleanup(func() {
 		for _, tb := range []string{"records", "checkpoints", "head"} {
-			_, _ = db.Exec("DROP TABLE IF EXISTS " + prefix + "_" + tb)
+			if _, err := db.Exec("DROP TABLE IF EXISTS " + prefix + "_" + tb); err != nil {
+				t.Errorf("cleanup: %v", err)
+			}
 		}
+		db.Close()
 	})
 	data := t.TempDir()
-	cfg := writeFile(t, t.TempDir(), "rampart.yaml", fmt.Sprintf("audit:\n  sinks:\n    - {type: postgres, table_prefix: %s}\n", prefix))
-	base := []string{"--data", data, "--database", url, "--config", cfg}
+	cfg := writeFile(t, t.TempDir(), "rampart.yaml", fmt.Sprintf("audit:\n  sinks:\n    - {type: postgres, url: %q, table_prefix: %s}\n", url, prefix))
+	base := []string{"--data", data, "--config", cfg}
 
 	out := rampart(t, append([]string{"keys", "create", "--name", "pg-e2e", "--json"}, base...)...)
 	var k createdKey
 	if err := jsonUnmarshal(out, &k); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = db.Exec("DELETE FROM keys WHERE id = $1", k.ID) })
-	g := startGateway(t, data, "--database", url, "--config", cfg, "--upstream", fakeUpstream(t))
+	g := startGateway(t, data, "--config", cfg, "--upstream", fakeUpstream(t))
 	eventually(t, 5*time.Second, "key served", func() bool {
 		st, _, _ := g.post(t, k.Key, chat("hello"), nil)
 		return st == 200
@@ -58,11 +60,11 @@ func TestPostgresChainThroughGateway(t *testing.T) {
 	rampart(t, append([]string{"keys", "revoke", k.ID}, base...)...)
 	g.stop()
 
-	vargs := []string{"--data", data, "--database", url, "--config", cfg}
+	vargs := base
 	vout, code := verify(t, vargs...)
 	var n int
 	if code != 0 || func() bool { _, err := fmt.Sscanf(vout, "ok %d records", &n); return err != nil }() || n < 5 {
-		t.Fatalf("verify --database: exit %d: %q", code, vout)
+		t.Fatalf("verify: exit %d: %q", code, vout)
 	}
 	var actions []string
 	rows, err := db.Query("SELECT event FROM " + prefix + "_records ORDER BY seq")
