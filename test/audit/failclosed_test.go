@@ -224,14 +224,23 @@ func kill9(t *testing.T, syncMode string) {
 		})
 	}
 	// Kill once enough requests were acknowledged (or after a while on a
-	// very slow machine).
+	// very slow machine). Halfway, verify the live chain while the gateway
+	// appends to it: the verifier reads one consistent snapshot.
 	deadline := time.Now().Add(20 * time.Second)
+	verifiedLive := false
 	for time.Now().Before(deadline) {
 		mu.Lock()
 		n := len(acked)
 		mu.Unlock()
 		if n >= 400 {
 			break
+		}
+		if n >= 150 && !verifiedLive {
+			verifiedLive = true
+			if out, code := verify(t, "--data", data); code != 0 || !strings.HasPrefix(out, "ok ") {
+				t.Errorf("verify of the live log under load: exit %d: %q", code, out)
+			}
+			continue
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
