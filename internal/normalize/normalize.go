@@ -84,13 +84,41 @@ type gates struct {
 	pct                 int
 }
 
+// Byte classes for gate, so the pass costs one table lookup per byte.
+const (
+	clB64 uint8 = 1 << iota
+	clHex
+	clLetter
+	clLeet
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := range 256 {
+		b := byte(c)
+		if isB64(b) {
+			t[c] |= clB64
+		}
+		if _, ok := hexVal(b); ok {
+			t[c] |= clHex
+		}
+		if isLetter(b) {
+			t[c] |= clLetter
+		}
+		if _, ok := leetChar(b); ok {
+			t[c] |= clLeet
+		}
+	}
+	return t
+}()
+
 func gate(text string) gates {
 	var g gates
 	b64run, hexrun, spacedHex := 0, 0, 0
 	tokLeet := false
 	for i := 0; i < len(text); i++ {
 		c := text[i]
-		if isB64(c) {
+		cl := byteClass[c]
+		if cl&clB64 != 0 {
 			b64run++
 			if b64run >= 16 {
 				g.b64 = true
@@ -98,7 +126,7 @@ func gate(text string) gates {
 		} else {
 			b64run = 0
 		}
-		if _, ok := hexVal(c); ok {
+		if cl&clHex != 0 {
 			hexrun++
 			if hexrun >= 16 {
 				g.hex = true
@@ -113,24 +141,23 @@ func gate(text string) gates {
 				spacedHex = 0
 			}
 			hexrun = 0
-		}
-		switch {
-		case c == '\\' && i+1 < len(text) && text[i+1] == 'x':
-			g.hex = true
-		case c == '%' && i+2 < len(text):
-			if _, ok := hexVal(text[i+1]); ok {
-				if _, ok := hexVal(text[i+2]); ok {
+			switch {
+			case c == '\\' && i+1 < len(text) && text[i+1] == 'x':
+				g.hex = true
+			case c == '%' && i+2 < len(text):
+				if byteClass[text[i+1]]&byteClass[text[i+2]]&clHex != 0 {
 					g.pct++
 				}
 			}
 		}
-		if isLetter(c) {
+		switch {
+		case cl&clLetter != 0:
 			if tokLeet {
 				g.leet = true
 			}
-		} else if _, ok := leetChar(c); ok {
+		case cl&clLeet != 0:
 			tokLeet = true
-		} else {
+		default:
 			tokLeet = false
 		}
 	}

@@ -32,10 +32,12 @@ func pairIndex(first, last byte) int {
 	return int(lowerASCII(first)-'a')*26 + int(lowerASCII(last)-'a')
 }
 
-// rotGate reports whether at least two words could be rot13-encoded
-// common words.
+// rotGate reports whether the text reads better rot13-decoded: at least
+// two words whose rot13 image is a common word, and more of them than
+// words that are common as they stand.
 func rotGate(text string) bool {
-	hits := 0
+	plain, rot := 0, 0
+	var buf, rbuf [16]byte
 	for i := 0; i < len(text); {
 		if !isLetter(text[i]) {
 			i++
@@ -45,21 +47,24 @@ func rotGate(text string) bool {
 		for j < len(text) && isLetter(text[j]) {
 			j++
 		}
-		if n := j - i; n <= 16 && rotPair[pairIndex(text[i], text[j-1])] {
-			var buf [16]byte
-			for k := range n {
-				buf[k] = rot13Byte(lowerASCII(text[i+k]))
-			}
-			if common[string(buf[:n])] {
-				hits++
-			}
-			if hits >= 2 {
-				return true
+		if n := j - i; n <= len(buf) {
+			p := pairIndex(text[i], text[j-1])
+			if rotPair[p] || plainPair[p] {
+				for k := range n {
+					c := lowerASCII(text[i+k])
+					buf[k], rbuf[k] = c, rot13Byte(c)
+				}
+				if plainPair[p] && common[string(buf[:n])] {
+					plain++
+				}
+				if rotPair[p] && common[string(rbuf[:n])] {
+					rot++
+				}
 			}
 		}
 		i = j
 	}
-	return false
+	return rot >= 2 && rot > plain
 }
 
 func lowerASCII(c byte) byte {
@@ -83,36 +88,9 @@ func rot13Byte(c byte) byte {
 
 // rot13 returns the rot13 image of the text when it reads better than the
 // text itself.
+// rot13 returns the text rot13-decoded; Views calls it when rotGate
+// says the text reads better that way.
 func rot13(text string) *builder {
-	plain, rot := 0, 0
-	var buf, rbuf [16]byte
-	for i := 0; i < len(text); {
-		if !isLetter(text[i]) {
-			i++
-			continue
-		}
-		j := i
-		for j < len(text) && isLetter(text[j]) {
-			j++
-		}
-		if n := j - i; n <= len(buf) {
-			for k := range n {
-				c := lowerASCII(text[i+k])
-				buf[k], rbuf[k] = c, rot13Byte(c)
-			}
-			p := pairIndex(buf[0], buf[n-1])
-			if plainPair[p] && common[string(buf[:n])] {
-				plain++
-			}
-			if rotPair[p] && common[string(rbuf[:n])] {
-				rot++
-			}
-		}
-		i = j
-	}
-	if rot < 2 || rot <= plain {
-		return nil
-	}
 	b := newBuilder(len(text))
 	for i := 0; i < len(text); i++ {
 		b.addByte(rot13Byte(text[i]), i)
@@ -145,8 +123,7 @@ func leetChar(c byte) (byte, bool) {
 }
 
 func isLeetToken(c byte) bool {
-	_, ok := leetChar(c)
-	return ok || isLetter(c) || c >= '0' && c <= '9'
+	return byteClass[c]&(clLeet|clLetter) != 0 || c >= '0' && c <= '9'
 }
 
 // leetToken reports how many substitutions the token text[i:j] needs to
@@ -210,11 +187,16 @@ func leet(text string) *builder {
 			continue
 		}
 		j := i
+		var seen uint8
 		for j < len(text) && isLeetToken(text[j]) {
+			seen |= byteClass[text[j]]
 			j++
 		}
-		if s := leetToken(text, i, j); s > 0 {
-			score += min(s, 2)
+		// Only tokens with both letters and substitutes can score.
+		if seen&clLetter != 0 && seen&clLeet != 0 {
+			if s := leetToken(text, i, j); s > 0 {
+				score += min(s, 2)
+			}
 		}
 		i = j
 	}
