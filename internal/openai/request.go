@@ -99,10 +99,12 @@ func ParseRequest(kind Kind, body []byte, lim Limits) (*Request, *Error) {
 	if !gjson.ValidBytes(body) {
 		return nil, invalid("request body is not valid JSON")
 	}
-	root := gjson.ParseBytes(body)
-	if !root.IsObject() {
+	parsed := gjson.ParseBytes(body)
+	if !parsed.IsObject() {
 		return nil, invalid("request body must be a JSON object")
 	}
+	var rootVals [13]gjson.Result
+	root := pick(parsed, rootKeys, rootVals[:])
 	r := &Request{Kind: kind, Body: body}
 	m := root.Get("model")
 	if !m.Exists() || m.Type != gjson.String || m.Str == "" {
@@ -164,7 +166,7 @@ func ParseRequest(kind Kind, body []byte, lim Limits) (*Request, *Error) {
 	return r, nil
 }
 
-func optBool(root gjson.Result, path string) (bool, *Error) {
+func optBool(root object, path string) (bool, *Error) {
 	v := root.Get(path)
 	switch {
 	case !v.Exists() || v.Type == gjson.Null:
@@ -177,7 +179,7 @@ func optBool(root gjson.Result, path string) (bool, *Error) {
 	return false, invalid("'%s' must be a boolean", path)
 }
 
-func optInt(root gjson.Result, path string) (int64, *Error) {
+func optInt(root object, path string) (int64, *Error) {
 	v := root.Get(path)
 	if !v.Exists() || v.Type == gjson.Null {
 		return 0, nil
@@ -192,7 +194,7 @@ func optInt(root gjson.Result, path string) (int64, *Error) {
 	return n, nil
 }
 
-func (r *Request) chatSegments(root gjson.Result, lim Limits) *Error {
+func (r *Request) chatSegments(root object, lim Limits) *Error {
 	msgs := root.Get("messages")
 	if !msgs.Exists() || !msgs.IsArray() {
 		return invalid("'messages' is required and must be an array")
@@ -204,11 +206,13 @@ func (r *Request) chatSegments(root gjson.Result, lim Limits) *Error {
 	if len(arr) > lim.MaxMessages {
 		return invalid("too many messages (%d, limit %d)", len(arr), lim.MaxMessages)
 	}
-	for i, m := range arr {
+	for i, mv := range arr {
 		p := "messages." + strconv.Itoa(i)
-		if !m.IsObject() {
+		if !mv.IsObject() {
 			return invalid("'%s' must be an object", p)
 		}
+		var vals [5]gjson.Result
+		m := pick(mv, messageKeys, vals[:])
 		role := m.Get("role")
 		if role.Type != gjson.String || role.Str == "" {
 			return invalid("'%s.role' is required and must be a string", p)
@@ -273,7 +277,7 @@ func (r *Request) add(role, path, text string) {
 
 // stringOrList extracts a string or an array of strings (token arrays are
 // accepted and carry no text).
-func (r *Request) stringOrList(root gjson.Result, field, role string, optional bool) *Error {
+func (r *Request) stringOrList(root object, field, role string, optional bool) *Error {
 	v := root.Get(field)
 	switch {
 	case !v.Exists() || v.Type == gjson.Null:
@@ -386,6 +390,52 @@ func shiftMessagePath(p string) string {
 		return p
 	}
 	return pre + strconv.Itoa(n+1) + rest[j:]
+}
+
+// object holds the members of a JSON object that the decoder reads,
+// found in one pass: looking up several keys then costs one scan of the
+// object instead of one per key (each of which skipped over the whole
+// "messages" array or a long content string).
+type object struct {
+	keys []string
+	vals []gjson.Result
+}
+
+var (
+	rootKeys    = []string{"model", "stream", "stream_options", "max_tokens", "max_completion_tokens", "n", "top_logprobs", "logprobs", "response_format", "messages", "tools", "prompt", "input"}
+	messageKeys = []string{"role", "content", "tool_calls", "function_call", "name"}
+)
+
+// pick fills vals (len(keys)) with the members named keys; the first
+// member with a key wins, as with gjson.Get.
+func pick(o gjson.Result, keys []string, vals []gjson.Result) object {
+	o.ForEach(func(k, v gjson.Result) bool {
+		for i, key := range keys {
+			if k.Str == key {
+				if !vals[i].Exists() {
+					vals[i] = v
+				}
+				break
+			}
+		}
+		return true
+	})
+	return object{keys, vals}
+}
+
+// Get returns the value at path, a picked key or "key.sub.path", like
+// gjson.Result.Get.
+func (o object) Get(path string) gjson.Result {
+	key, rest, dotted := strings.Cut(path, ".")
+	for i, k := range o.keys {
+		if k == key {
+			if dotted {
+				return o.vals[i].Get(rest)
+			}
+			return o.vals[i]
+		}
+	}
+	panic("openai: key not picked: " + key)
 }
 
 // jsonDepth returns the maximum nesting depth of a JSON document without
