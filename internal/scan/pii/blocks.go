@@ -217,7 +217,7 @@ func (d *detector) addressAfter(i int) int {
 		return 0
 	}
 	// Stop before a trailing clause: "for this card", "and", "which".
-	for _, stop := range []string{" for ", " and ", " which ", " where ", " but ", " because ", " when ", " that "} {
+	for _, stop := range []string{" for ", " and ", " which ", " where ", " but ", " because ", " when ", " that ", " by ", " before ", " until ", " please", " in case", " if "} {
 		if k := strings.Index(t[i:end], stop); k > 0 {
 			end = i + k
 		}

@@ -142,6 +142,7 @@ var (
 	// (German, Dutch, Nordic, Spanish, …), with an optional unit.
 	streetNumFirst = regexp.MustCompile(`(?i:\b\d{1,5}[a-z]?(?:[ \t]*,)?[ \t]+(?:(?:rue|avenue|av\.|boulevard|bd|chemin|allée|impasse|quai|place|route|calle|avenida|via|viale|piazza|corso|rua|avenida)[ \t]+(?:(?:de|du|des|la|le|l'|d'|del|di|della|da|do|dos|das)[ \t]+)*)?(?:\p{Lu}[\p{L}'’.-]*|\d{1,3}(?:st|nd|rd|th)|[a-z]+)(?:[ \t]+\p{Lu}[\p{L}'’.-]*){0,3}[ \t]+(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|place|pl|square|sq|way|terrace|ter|parkway|pkwy|circle|cir|highway|hwy|crescent|close|row|alley|plaza|trail|pike|loop|run|path)\b\.?)|\b\d{1,5}[a-z]?[ \t]*,?[ \t]+(?i:rue|avenue|boulevard|chemin|allée|impasse|quai|place|route|calle|avenida|via|viale|piazza|corso|rua)[ \t]+(?:(?i:de|du|des|la|le|l'|d'|del|di|della|da|do|dos|das)[ \t]+)*\p{Lu}[\p{L}'’.-]*(?:[ \t]+\p{Lu}[\p{L}'’.-]*){0,3}`)
 	streetNumLast  = regexp.MustCompile(`(?:\b(?i:rue|avenue|boulevard|chemin|calle|avenida|camino|carrer|paseo|plaza|via|viale|piazza|corso|largo|rua|travessa|praça|estrada|ulica|ul\.|utca|οδός|улица|ул\.)[ \t]+(?:(?i:de|du|des|la|le|l'|d'|del|di|della|da|do|dos|das|von|van)[ \t]+)*\p{Lu}[\p{L}'’.-]*(?:[ \t]+\p{Lu}[\p{L}'’.-]*){0,3}|\b\p{Lu}[\p{L}'’.-]*(?i:straße|strasse|str\.|gasse|weg|allee|platz|ring|damm|gatan|vägen|vej|gade|straat|laan|gracht|plein|katu|tie|utca|kapu|väg|veien|vegen|gata)|\b\p{Lu}[\p{L}'’.-]*[ \t]+(?i:straße|strasse|gasse|weg|allee|platz|utca|kapu|út))[ \t]*,?[ \t]+\d{1,5}[a-zA-Z]?\b\.?`)
+	cityTailRe     = regexp.MustCompile(`^,?[ \t]+\p{Lu}[\p{L}.'’-]*(?:[ \t]+\p{Lu}[\p{L}.'’-]*){0,2},[ \t]*(?:[A-Z]{2}[ \t]+\d{5}(?:-\d{4})?|[A-Z]{2}\b|\d{4,5})`)
 	unitRe         = regexp.MustCompile(`^(?:,?[ \t]*|\n[ \t]*)(?i:apt\.?|apartment|suite|ste\.?|unit|#|flat|floor)[ \t]*#?[ \t]*[\w-]{1,6}`)
 	// Textual dates after a DOB cue.
 	dobText    = regexp.MustCompile(`(?i)\b(?:\d{1,2}(?:st|nd|rd|th)?[ \t]+(?:of[ \t]+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?[ \t]+\d{4}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?[ \t]+\d{1,2}(?:st|nd|rd|th)?,?[ \t]+\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})\b`)
@@ -235,6 +236,9 @@ func (d *detector) address(s, e int) int {
 			}
 			if u := unitRe.FindStringIndex(t[me:min(len(t), me+24)]); u != nil {
 				me += u[1]
+			}
+			if c := cityTailRe.FindStringIndex(t[me:min(len(t), me+64)]); c != nil {
+				me += c[1] // ", Springfield, IL 62704"
 			}
 			d.add(scan.Address, "street", ms, me, 0.8)
 			last = max(last, me)

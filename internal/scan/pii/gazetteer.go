@@ -248,7 +248,10 @@ var wordSurnames = func() map[string]bool {
 	meyer mayer huber krause winkler albrecht franke baumann lorenz simon laurent michel blanc denis
 	petit robert richard thomas bernard martin moreau nicolas mathieu clement henry joly masson boyer
 	lemaire duval robin garnier fontaine chevalier dumont rousseau faure leroy durand perrin morin
-	virtanen niemi laine mazur marek novak stan pop popa radu matei rusu moroz mori abe ito kato`) {
+	virtanen niemi laine mazur marek novak stan pop popa radu matei rusu moroz mori abe ito kato
+	washington jackson lincoln houston austin dallas denver madison orlando cleveland charlotte florence
+	victoria chester kent york lancaster hamilton franklin clinton monroe jefferson wilson harrison
+	richmond salisbury chelsea sydney perth darwin nelson wellington`) {
 		m[w] = true
 	}
 	return m
