@@ -17,6 +17,7 @@ import (
 	"github.com/openai/openai-go/v3"
 
 	"rampart/internal/demo"
+	"rampart/test/harness"
 )
 
 func chatParams(model, prompt string) openai.ChatCompletionNewParams {
@@ -25,7 +26,7 @@ func chatParams(model, prompt string) openai.ChatCompletionNewParams {
 
 func TestSDKChatStreamEmbeddingsModels(t *testing.T) {
 	up := &demo.Server{Name: "fake", Models: []string{"demo", "other"}, APIKey: "upstream-secret"}
-	_, url := fakeUpstream(t, up)
+	url := fakeUpstream(t, up)
 	data := t.TempDir()
 	k := createKey(t, data, "--name", "sdk", "--models", "demo")
 	g := startGateway(t, data, "--upstream", url, "--upstream-key", "upstream-secret")
@@ -86,7 +87,7 @@ func TestSDKChatStreamEmbeddingsModels(t *testing.T) {
 
 func TestErrorCodes(t *testing.T) {
 	up := &demo.Server{Name: "fake", Models: []string{"demo", "other"}}
-	_, url := fakeUpstream(t, up)
+	url := fakeUpstream(t, up)
 	data := t.TempDir()
 	cfg := filepath.Join(t.TempDir(), "rampart.yaml")
 	writeFile(t, cfg, fmt.Sprintf(`
@@ -175,9 +176,9 @@ server:
 
 func TestUpstreamErrors(t *testing.T) {
 	failing := &demo.Server{Name: "broken", FailStatus: 500}
-	_, failURL := fakeUpstream(t, failing)
+	failURL := fakeUpstream(t, failing)
 	slow := &demo.Server{Name: "slow", HeaderDelay: 3 * time.Second}
-	_, slowURL := fakeUpstream(t, slow)
+	slowURL := fakeUpstream(t, slow)
 	data := t.TempDir()
 	cfg := filepath.Join(t.TempDir(), "rampart.yaml")
 	writeFile(t, cfg, fmt.Sprintf(`
@@ -203,9 +204,9 @@ func TestFailover(t *testing.T) {
 	dead := "http://" + ln.Addr().String() + "/v1"
 	ln.Close()
 	broken := &demo.Server{Name: "broken", FailStatus: 503}
-	_, brokenURL := fakeUpstream(t, broken)
+	brokenURL := fakeUpstream(t, broken)
 	good := &demo.Server{Name: "good"}
-	_, goodURL := fakeUpstream(t, good)
+	goodURL := fakeUpstream(t, good)
 	data := t.TempDir()
 	cfg := filepath.Join(t.TempDir(), "rampart.yaml")
 	writeFile(t, cfg, fmt.Sprintf(`
@@ -234,7 +235,7 @@ routes:
 }
 
 func TestKeyRevokedWhileRunning(t *testing.T) {
-	_, url := fakeUpstream(t, &demo.Server{Name: "fake"})
+	url := fakeUpstream(t, &demo.Server{Name: "fake"})
 	data := t.TempDir()
 	g := startGateway(t, data, "--upstream", url)
 	// Created after the server started: honoured within a second.
@@ -274,7 +275,7 @@ func waitStatus(t *testing.T, g *gateway, key string, body []byte, want int) {
 
 func TestSIGTERMDrainsStream(t *testing.T) {
 	up := &demo.Server{Name: "fake", ChunkDelay: 40 * time.Millisecond, ChunkSize: 2}
-	_, url := fakeUpstream(t, up)
+	url := fakeUpstream(t, up)
 	data := t.TempDir()
 	k := createKey(t, data, "--name", "drain")
 	g := startGateway(t, data, "--upstream", url)
@@ -297,7 +298,7 @@ func TestSIGTERMDrainsStream(t *testing.T) {
 		}
 		events = append(events, line)
 		if !signalled && len(events) == 1 {
-			if err := g.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			if err := g.Signal(syscall.SIGTERM); err != nil {
 				t.Fatal(err)
 			}
 			signalled = true
@@ -316,23 +317,18 @@ func TestSIGTERMDrainsStream(t *testing.T) {
 	if text.String() != "one two three four five six seven eight nine ten" {
 		t.Fatalf("streamed text %q", text.String())
 	}
-	select {
-	case err := <-g.exited:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("gateway did not exit after draining")
+	if err := g.Wait(15 * time.Second); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
 	}
 }
 
 func TestDemoMode(t *testing.T) {
 	data := t.TempDir()
 	g := startGateway(t, data, "--demo")
-	if g.DemoKey == "" {
+	if g.DemoKey() == "" {
 		t.Fatalf("no 'demo key:' line\n%s", g.Stderr())
 	}
-	c := g.client(g.DemoKey)
+	c := g.client(g.DemoKey())
 	res, err := c.Chat.Completions.New(context.Background(), chatParams("demo", "hello"))
 	if err != nil {
 		t.Fatal(err)
@@ -358,7 +354,5 @@ func TestDemoMode(t *testing.T) {
 
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	harness.WriteFile(t, filepath.Dir(path), filepath.Base(path), content)
 }

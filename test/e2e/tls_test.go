@@ -73,7 +73,7 @@ func (c *certPair) tlsCert() tls.Certificate {
 }
 
 func TestTLSAndClientCertificates(t *testing.T) {
-	_, url := fakeUpstream(t, &demo.Server{Name: "fake"})
+	url := fakeUpstream(t, &demo.Server{Name: "fake"})
 	dir := t.TempDir()
 	ca := newCert(t, "test CA", nil, true, false)
 	srv := newCert(t, "127.0.0.1", ca, false, true)
