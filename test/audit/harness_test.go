@@ -6,193 +6,56 @@
 package audit_test
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"rampart/internal/demo"
+	"rampart/test/harness"
 )
 
-var binPath string
+func TestMain(m *testing.M) { harness.Main(m) }
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if testing.Short() {
-		os.Exit(0)
-	}
-	binPath = os.Getenv("RAMPART_BIN")
-	if binPath != "" {
-		os.Exit(m.Run())
-	}
-	dir, err := os.MkdirTemp("", "rampart-audit-test")
-	if err != nil {
-		panic(err)
-	}
-	binPath = filepath.Join(dir, "rampart")
-	_, file, _, _ := runtime.Caller(0)
-	cmd := exec.Command("go", "build", "-o", binPath, "./cmd/rampart")
-	cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build rampart:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// cliEnv keeps the developer's environment from leaking into the binary.
-func cliEnv() []string {
-	return append(os.Environ(), "RAMPART_CONFIG=", "RAMPART_POLICY=", "RAMPART_DATABASE=", "RAMPART_REDIS=", "RAMPART_DATA=", "USER=tester")
-}
+// cliEnv keeps the developer's environment from leaking into the binary
+// and names the operator the audit log records.
+func cliEnv() []string { return harness.Env("USER=tester") }
 
 // run runs a CLI command and returns stdout, stderr and the exit status.
 func run(t testing.TB, args ...string) (string, string, int) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	cmd := exec.Command(binPath, args...)
-	cmd.Env = cliEnv()
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := errors.AsType[*exec.ExitError](err); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("rampart %s: %v", strings.Join(args, " "), err)
-	}
-	return out.String(), errb.String(), code
+	return harness.Run(t, cliEnv(), args...)
 }
 
 // rampart runs a CLI command that must succeed and returns its stdout.
 func rampart(t testing.TB, args ...string) string {
 	t.Helper()
-	out, errs, code := run(t, args...)
-	if code != 0 {
-		t.Fatalf("rampart %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, out, errs)
-	}
-	return out
+	return harness.Rampart(t, cliEnv(), args...)
 }
 
-type createdKey struct {
-	ID  string `json:"id"`
-	Key string `json:"key"`
-}
+type createdKey = harness.Key
 
 func createKey(t testing.TB, data string, args ...string) createdKey {
 	t.Helper()
-	out := rampart(t, append([]string{"keys", "create", "--data", data, "--json"}, args...)...)
-	var k createdKey
-	if err := json.Unmarshal([]byte(out), &k); err != nil || k.ID == "" || k.Key == "" {
-		t.Fatalf("keys create --json printed %q: %v", out, err)
-	}
-	return k
+	return harness.CreateKey(t, cliEnv(), data, args...)
 }
 
 // gateway is a running `rampart serve`.
-type gateway struct {
-	t      testing.TB
-	cmd    *exec.Cmd
-	URL    string
-	mu     sync.Mutex
-	stderr bytes.Buffer
-	exited chan error
-}
-
-func (g *gateway) Stderr() string {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.stderr.String()
-}
+type gateway struct{ *harness.Gateway }
 
 // startGateway runs `rampart serve` on a free port and waits until it is
 // ready.
 func startGateway(t testing.TB, data string, args ...string) *gateway {
 	t.Helper()
-	g := &gateway{t: t, exited: make(chan error, 1)}
-	g.cmd = exec.Command(binPath, append([]string{"serve", "--listen", "127.0.0.1:0", "--data", data}, args...)...)
-	g.cmd.Env = cliEnv()
-	pr, pw := io.Pipe()
-	g.cmd.Stderr = pw
-	if err := g.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ready := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			g.mu.Lock()
-			g.stderr.WriteString(line + "\n")
-			g.mu.Unlock()
-			if u, ok := strings.CutPrefix(line, "rampart listening on "); ok {
-				ready <- u
-			}
-		}
-		_, _ = io.Copy(io.Discard, pr)
-	}()
-	go func() { g.exited <- g.cmd.Wait(); pw.Close() }()
-	select {
-	case u := <-ready:
-		g.URL = u
-	case err := <-g.exited:
-		t.Fatalf("rampart serve exited before it was ready: %v\n%s", err, g.Stderr())
-	case <-time.After(60 * time.Second):
-		_ = g.cmd.Process.Kill()
-		t.Fatalf("rampart serve did not become ready\n%s", g.Stderr())
-	}
-	t.Cleanup(func() {
-		g.stop()
-		if t.Failed() {
-			t.Logf("gateway stderr (tail):\n%s", tail(g.Stderr(), 4000))
-		}
-	})
-	return g
+	return &gateway{harness.Start(t, cliEnv(), append([]string{"--listen", "127.0.0.1:0", "--data", data}, args...)...)}
 }
 
-// stop sends SIGTERM and waits for the process to exit.
-func (g *gateway) stop() {
-	if g.cmd.ProcessState != nil {
-		return
-	}
-	_ = g.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-g.exited:
-	case <-time.After(30 * time.Second):
-		_ = g.cmd.Process.Kill()
-		<-g.exited
-		g.t.Errorf("gateway did not stop on SIGTERM")
-	}
-}
-
-// kill9 kills the process with SIGKILL and waits for it.
-func (g *gateway) kill9() {
-	_ = g.cmd.Process.Signal(syscall.SIGKILL)
-	<-g.exited
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
-}
+func (g *gateway) stop()  { g.Stop() }
+func (g *gateway) kill9() { g.Kill9() }
 
 var httpClient = &http.Client{Timeout: 30 * time.Second}
 
@@ -232,34 +95,16 @@ func chat(text string) string {
 	return string(b)
 }
 
-// errorCode decodes an OpenAI-shaped error body.
-func errorCode(t testing.TB, body []byte) string {
-	t.Helper()
-	var e struct {
-		Error struct{ Message, Type, Code string } `json:"error"`
-	}
-	if err := json.Unmarshal(body, &e); err != nil || e.Error.Message == "" {
-		t.Fatalf("not an OpenAI error body: %s", body)
-	}
-	return e.Error.Code
-}
+func errorCode(t testing.TB, body []byte) string { return harness.ErrorCode(t, body) }
 
 // fakeUpstream starts the project's fake OpenAI-compatible upstream and
 // returns its /v1 base URL.
 func fakeUpstream(t testing.TB) string {
-	t.Helper()
-	srv := httptest.NewServer(&demo.Server{Name: "fake", Models: []string{"demo"}})
-	t.Cleanup(srv.Close)
-	return srv.URL + "/v1"
+	return harness.FakeUpstream(t, &demo.Server{Name: "fake", Models: []string{"demo"}})
 }
 
 func writeFile(t testing.TB, dir, name, content string) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return harness.WriteFile(t, dir, name, content)
 }
 
 // event is the part of an audit event the tests look at.

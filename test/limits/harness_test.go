@@ -6,61 +6,28 @@
 package limits
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"rampart/internal/demo"
+	"rampart/test/harness"
 )
 
-var binPath string
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if testing.Short() {
-		os.Exit(0)
-	}
-	binPath = os.Getenv("RAMPART_BIN")
-	if binPath != "" {
-		os.Exit(m.Run())
-	}
-	dir, err := os.MkdirTemp("", "rampart-limits")
-	if err != nil {
-		panic(err)
-	}
-	binPath = filepath.Join(dir, "rampart")
-	_, file, _, _ := runtime.Caller(0)
-	cmd := exec.Command("go", "build", "-o", binPath, "./cmd/rampart")
-	cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build rampart:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { harness.Main(m) }
 
 // sharedRedis is the machine's Redis, which other test runs use too:
 // tests only touch keys under their own prefix.
@@ -105,39 +72,23 @@ func prefix(t testing.TB, addr string) string {
 // rampart runs a CLI command and returns its stdout.
 func rampart(t testing.TB, args ...string) string {
 	t.Helper()
-	var out, errb bytes.Buffer
-	cmd := exec.Command(binPath, args...)
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("rampart %s: %v\nstderr: %s", strings.Join(args, " "), err, errb.String())
-	}
-	return out.String()
+	return harness.Rampart(t, nil, args...)
 }
 
-type key struct {
-	ID  string `json:"id"`
-	Key string `json:"key"`
-}
+type key = harness.Key
 
 // createKey runs `rampart keys create --json` with args (--rpm, --tpm, --tenant…).
 func createKey(t testing.TB, data string, args ...string) key {
 	t.Helper()
 	var name [4]byte
 	_, _ = rand.Read(name[:])
-	out := rampart(t, append([]string{"keys", "create", "--data", data, "--json", "--name", "k" + hex.EncodeToString(name[:])}, args...)...)
-	var k key
-	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &k); err != nil || k.ID == "" || k.Key == "" {
-		t.Fatalf("keys create --json printed %q: %v", out, err)
-	}
-	return k
+	return harness.CreateKey(t, nil, data, append([]string{"--name", "k" + hex.EncodeToString(name[:])}, args...)...)
 }
 
 // upstream starts the fake OpenAI upstream; it returns its /v1 base URL.
 func upstream(t testing.TB, s *demo.Server) string {
 	t.Helper()
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	return srv.URL + "/v1"
+	return harness.FakeUpstream(t, s)
 }
 
 // writeConfig writes a gateway config file: the YAML given, with the
@@ -153,19 +104,7 @@ func writeConfig(t testing.TB, yaml string) string {
 }
 
 // gateway is a running `rampart serve`.
-type gateway struct {
-	cmd    *exec.Cmd
-	URL    string
-	mu     sync.Mutex
-	stderr bytes.Buffer
-	exited chan error
-}
-
-func (g *gateway) Stderr() string {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.stderr.String()
-}
+type gateway struct{ *harness.Gateway }
 
 // shadowPolicy runs the guardrails without enforcing them: the limits
 // are under test here, not the detectors' verdicts on the test prompts.
@@ -180,52 +119,8 @@ func startGateway(t testing.TB, data string, args ...string) *gateway {
 	if err := os.WriteFile(pol, []byte(shadowPolicy), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	g := &gateway{exited: make(chan error, 1)}
-	g.cmd = exec.Command(binPath, append([]string{"serve", "--listen", "127.0.0.1:0", "--data", data, "--policy", pol}, args...)...)
-	g.cmd.Env = append(os.Environ(), "RAMPART_CONFIG=", "RAMPART_POLICY=", "RAMPART_REDIS=", "RAMPART_DATABASE=", "RAMPART_UPSTREAM=")
-	pr, pw := io.Pipe()
-	g.cmd.Stderr = pw
-	if err := g.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ready := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			g.mu.Lock()
-			g.stderr.WriteString(line + "\n")
-			g.mu.Unlock()
-			if u, ok := strings.CutPrefix(line, "rampart listening on "); ok {
-				ready <- u
-			}
-		}
-		_, _ = io.Copy(io.Discard, pr)
-	}()
-	go func() { g.exited <- g.cmd.Wait(); pw.Close() }()
-	select {
-	case u := <-ready:
-		g.URL = u
-	case err := <-g.exited:
-		t.Fatalf("rampart serve exited before it was ready: %v\n%s", err, g.Stderr())
-	case <-time.After(60 * time.Second):
-		_ = g.cmd.Process.Kill()
-		t.Fatalf("rampart serve did not become ready\n%s", g.Stderr())
-	}
-	t.Cleanup(func() {
-		_ = g.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-g.exited:
-		case <-time.After(20 * time.Second):
-			_ = g.cmd.Process.Kill()
-			<-g.exited
-		}
-		if t.Failed() {
-			t.Logf("gateway %s stderr:\n%s", g.URL, g.Stderr())
-		}
-	})
-	return g
+	env := harness.Env()
+	return &gateway{harness.Start(t, env, append([]string{"--listen", "127.0.0.1:0", "--data", data, "--policy", pol}, args...)...)}
 }
 
 // result is one HTTP answer.
