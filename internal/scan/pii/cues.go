@@ -114,25 +114,35 @@ func (d *detector) streetPlausible(suffix bool, s, e int) bool {
 	return strings.ContainsAny(t[from:to], "0123456789")
 }
 
-// cueTrie is the trie over cueList and streetWords, each pattern's kind,
-// and whether it is a compound street suffix.
-var cueTrie = sync.OnceValues(func() (*ahocorasick.Trie, cueTables) {
-	var words []string
-	var kinds []cueKind
-	for _, c := range cueList {
-		words = append(words, c.word)
-		kinds = append(kinds, c.kind)
+// cueTries are the tries over the cues, each pattern's kind, and whether
+// it is a compound street suffix: [0] has only the cues that matter in a
+// text without digits (names), [1] has every cue and the street words.
+var cueTries = sync.OnceValue(func() (t [2]cueTrie) {
+	for k := range t {
+		var words []string
+		var kinds []cueKind
+		for _, c := range cueList {
+			if k == 0 && c.kind != cueName && c.kind != cueTitle && c.kind != cueNameWeak {
+				continue
+			}
+			words = append(words, c.word)
+			kinds = append(kinds, c.kind)
+		}
+		suffixes := make([]bool, len(words))
+		if k == 1 {
+			for _, w := range streetWords {
+				words = append(words, w)
+				kinds = append(kinds, cueStreet)
+				suffixes = append(suffixes, streetSuffixes[w])
+			}
+		}
+		t[k] = cueTrie{ahocorasick.NewTrieBuilder().AddStrings(words).Build(), kinds, suffixes}
 	}
-	suffixes := make([]bool, len(words))
-	for _, w := range streetWords {
-		words = append(words, w)
-		kinds = append(kinds, cueStreet)
-		suffixes = append(suffixes, streetSuffixes[w])
-	}
-	return ahocorasick.NewTrieBuilder().AddStrings(words).Build(), cueTables{kinds, suffixes}
+	return t
 })
 
-type cueTables struct {
+type cueTrie struct {
+	trie     *ahocorasick.Trie
 	kinds    []cueKind
 	suffixes []bool
 }
@@ -151,8 +161,12 @@ var (
 
 // cues runs the context-cued detectors.
 func (d *detector) cues(hasDigit bool) {
-	trie, tabs := cueTrie()
-	kinds, suffixes := tabs.kinds, tabs.suffixes
+	// Dates of birth, passports and addresses all need a digit.
+	ct := cueTries()[0]
+	if hasDigit {
+		ct = cueTries()[1]
+	}
+	trie, kinds, suffixes := ct.trie, ct.kinds, ct.suffixes
 	en := d.s.enabled
 	wantName := en[scan.Person]
 	wantAddr := en[scan.Address] && hasDigit
