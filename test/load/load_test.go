@@ -6,7 +6,9 @@
 //
 // Knobs (environment): RAMPART_LOAD_RATE (fixed-rate requests/s, 200),
 // RAMPART_LOAD_SECONDS (seconds per run, 4), RAMPART_LOAD_CLIENTS
-// (closed-loop concurrency, 8), RAMPART_LOAD_ROUNDS (interleaved rounds, 3).
+// (closed-loop concurrency, 8), RAMPART_LOAD_ROUNDS (interleaved rounds, 3),
+// RAMPART_LOAD_ARGS (extra `rampart serve` arguments, e.g. "--config
+// audit-normal.yaml" to measure one component's share).
 package load
 
 import (
@@ -92,8 +94,9 @@ func BenchmarkGatewayVsBare(b *testing.B) {
 
 	data := filepath.Join(tmp, "data")
 	key := createKey(b, bin, data)
-	gw := startProc(b, "gateway", exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", data,
-		"--upstream", up.URL+"/v1", "--upstream-key", "sk-load"), "rampart listening on ")
+	args := []string{"serve", "--listen", "127.0.0.1:0", "--data", data, "--upstream", up.URL + "/v1", "--upstream-key", "sk-load"}
+	args = append(args, strings.Fields(os.Getenv("RAMPART_LOAD_ARGS"))...)
+	gw := startProc(b, "gateway", exec.Command(bin, args...), "rampart listening on ")
 
 	targets := []*target{
 		{name: "direct", url: up.URL + "/v1/chat/completions"},
@@ -113,6 +116,9 @@ func BenchmarkGatewayVsBare(b *testing.B) {
 
 	fmt.Printf("\ngateway vs bare httputil.ReverseProxy: 1 KB chat request, %d rounds interleaved; fixed rate %d req/s for %s; closed loop %d clients for %s\n",
 		cfg.rounds, cfg.rate, cfg.dur, cfg.clients, cfg.dur)
+	if a := os.Getenv("RAMPART_LOAD_ARGS"); a != "" {
+		fmt.Printf("gateway arguments: %s\n", a)
+	}
 	modes := []string{"fixed", "closed"}
 	res := map[string]map[string]*result{}
 	for _, m := range modes {
