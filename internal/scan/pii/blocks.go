@@ -14,7 +14,10 @@ var (
 	// A street line of an address block: a number, one to five words,
 	// then a house number ("583 Magrethevej 298", "91215 Harjukuja 54",
 	// "0645 Reyes Católicos 17 Apt. 209"), or a number and a street word.
-	streetLineRe = regexp.MustCompile(`^\d{1,6}[a-zA-Z]?,?[ \t]+(?:\d{1,5}[ \t]+)?(?:[\p{L}][\p{L}'’.\-]*[ \t]+){0,4}[\p{L}][\p{L}'’.\-]*,?[ \t]+\d{1,5}[a-zA-Z]?\b`)
+	streetLineRe = regexp.MustCompile(`^\d{1,6}[a-zA-Z]?,?[ \t]+(?:\d{1,5}[ \t]+)?(?:[\p{L}][\p{L}'’.\-]*[ \t]+){0,4}[\p{L}][\p{L}'’.\-]*(?:,?[ \t]+\d{1,5}[a-zA-Z]?\b\.?|[ \t]*$)`)
+	// A street with a house number right before a unit, inside a line:
+	// "… 51709 Spinatsch 94 Apt. 615 …".
+	beforeUnitRe = regexp.MustCompile(`\b\d{1,6}[ \t]+(?:\d{1,5}[ \t]+)?(?:[\p{L}][\p{L}'’.\-]*[ \t]+){1,4}\d{1,5}[a-zA-Z]?\.?,?[ \t]+$`)
 	// Continuation lines: a unit, a city, a region code, a country or
 	// city with a postcode, a postcode alone.
 	unitLineRe    = regexp.MustCompile(`^(?i:apt\.?|apartment|suite|ste\.?|unit|flat|floor|#)[ \t]*#?[ \t]*[\w-]{1,6}$`)
@@ -62,6 +65,7 @@ func (d *detector) addressBlocks() int {
 			last = max(last, loc[1])
 		}
 	}
+	last = max(last, d.unitAddresses(last))
 	if strings.IndexByte(t, '\n') < 0 {
 		return last
 	}
@@ -83,7 +87,8 @@ func (d *detector) addressBlocks() int {
 			c := ls[m]
 			txt := t[c.start:c.end]
 			if txt == "" {
-				if cont > 0 || m+1 >= len(ls) || !postcodeOrCountry(t[ls[m+1].start:ls[m+1].end]) {
+				// One empty line may precede the country/postcode line.
+				if m+1 >= len(ls) || m > 0 && ls[m-1].end <= ls[m-1].start || !postcodeOrCountry(t[ls[m+1].start:ls[m+1].end]) {
 					break
 				}
 				continue
@@ -175,6 +180,90 @@ func (d *detector) nameAbove(ls []line, k int) {
 			return
 		}
 	}
+}
+
+// unitAddresses finds "number street number Apt./Suite n" inside a line
+// and reads on to the end of the sentence.
+func (d *detector) unitAddresses(last int) int {
+	lower := *d.lower
+	t := d.text
+	for _, w := range []string{"apt.", "apt ", "suite ", "unit "} {
+		for off := 0; ; {
+			k := bytes.Index(lower[off:], []byte(w))
+			if k < 0 {
+				break
+			}
+			k += off
+			off = k + len(w)
+			if k < last || k > 0 && isAlnum(lower[k-1]) {
+				continue
+			}
+			ls := max(0, k-90)
+			if n := bytes.LastIndexByte(lower[ls:k], '\n'); n >= 0 {
+				ls += n + 1
+			}
+			for ls < k && !utf8.RuneStart(t[ls]) {
+				ls++
+			}
+			loc := beforeUnitRe.FindStringIndex(t[ls:k])
+			if loc == nil {
+				continue
+			}
+			if e := d.sentenceEnd(ls+loc[0], 160); e > k {
+				d.add(scan.Address, "address-unit", ls+loc[0], e, 0.8)
+				last = e
+			}
+		}
+	}
+	return last
+}
+
+// sentenceEnd returns where an inline address starting at i ends: at
+// "?", "!", ";", a sentence-ending period, an empty line, a trailing
+// clause ("for", "and", "please" …) or after max bytes.
+func (d *detector) sentenceEnd(i, limit int) int {
+	t := d.text
+	end, lines := i, 0
+	for j := i; j < len(t) && j-i < limit; j++ {
+		c := t[j]
+		if c == '\n' {
+			if lines++; lines > 4 || j+1 < len(t) && t[j+1] == '\n' {
+				break
+			}
+		}
+		if c == '?' || c == '!' || c == ';' || c == '(' || c == '"' {
+			break
+		}
+		if c == '.' && (j+1 == len(t) || t[j+1] == ' ' && j+2 < len(t) && unicode.IsUpper(rune(t[j+2])) && !shortAbbrev(t, j)) {
+			break
+		}
+		end = j + 1
+	}
+	for end > i && strings.IndexByte(" \t\n,.:", t[end-1]) >= 0 {
+		end--
+	}
+	for _, stop := range []string{" for ", " and ", " which ", " where ", " but ", " because ", " when ", " that ", " by ", " before ", " until ", " please", " in case", " if ", " last ", " nan", " tomorrow", " today", " tonight", " next ", " at ", " on "} {
+		if k := strings.Index(t[i:end], stop); k > 0 {
+			end = i + k
+		}
+	}
+	return end
+}
+
+// corner reads "the corner of <street> and <street>" (s is the cue's
+// start, e its end); one of the streets must carry a number.
+func (d *detector) corner(s, e int) int {
+	t := d.text
+	k := strings.Index(t[e:min(len(t), e+80)], " and ")
+	if k <= 0 || strings.ContainsAny(t[e:e+k], ".?!\n") {
+		return 0
+	}
+	end := d.sentenceEnd(e+k+5, 80)
+	if end <= e+k+5 || !strings.ContainsAny(t[e:end], "0123456789") {
+		return 0
+	}
+	d.add(scan.Address, "address-corner", s, end, 0.8)
+	return end
 }
 
 // addressAfter reads an inline address after a cue such as "lives at":

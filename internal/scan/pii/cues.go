@@ -23,6 +23,7 @@ const (
 	cueStreet
 	cueNameWeak // needs two name words, or one known given or family name
 	cueAddress  // an address follows when it starts with a number
+	cueCorner   // "the corner of A and B"
 )
 
 // cues are matched case-insensitively with Aho-Corasick; street words
@@ -46,7 +47,7 @@ var cueList = []struct {
 	{"under ", cueNameWeak}, {"name is ", cueNameWeak}, {"producer ", cueNameWeak}, {"assistant to ", cueNameWeak},
 	{"speak to ", cueNameWeak}, {"talk to ", cueNameWeak}, {"ask ", cueNameWeak}, {"contact ", cueNameWeak},
 	{"thanks ", cueNameWeak}, {"thank you ", cueNameWeak}, {"follow up with ", cueNameWeak}, {"meet ", cueNameWeak},
-	{"lives at ", cueAddress}, {"live at ", cueAddress}, {"located at ", cueAddress}, {"address is ", cueAddress},
+	{"the corner of ", cueCorner}, {"lives at ", cueAddress}, {"live at ", cueAddress}, {"located at ", cueAddress}, {"address is ", cueAddress},
 	{"address: ", cueAddress}, {"address:\t", cueAddress}, {"address:\n", cueAddress}, {"off at ", cueAddress},
 	{"sent to ", cueAddress}, {"address with ", cueAddress}, {"is at ", cueAddress}, {"meet me at ", cueAddress},
 	{"is on ", cueAddress}, {"lives on ", cueAddress}, {"moved to ", cueAddress}, {"ship to ", cueAddress},
@@ -194,6 +195,10 @@ func (d *detector) cues(hasDigit bool) {
 		case cueNameWeak:
 			if wantName && (s == 0 || !isAlnum((*d.lower)[s-1])) {
 				d.nameAfterWeak(e)
+			}
+		case cueCorner:
+			if wantAddr && s >= lastAddr {
+				lastAddr = max(lastAddr, d.corner(s, e))
 			}
 		case cueAddress:
 			if wantAddr && e >= lastAddr && (s == 0 || !isAlnum((*d.lower)[s-1])) {
