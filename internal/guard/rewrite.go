@@ -26,6 +26,16 @@ type Holdbacker interface {
 	Holdback() int
 }
 
+// StreamHoldbacker is implemented by output scanners whose longest
+// possible match is much longer than their ordinary ones (a private-key
+// block against an API key). StreamHoldback is the window the scanner
+// needs for ordinary matches; the scanner must then also be a Pender that
+// reports the long constructs still open, so they are held as a whole.
+// Streams use StreamHoldback instead of Holdback.
+type StreamHoldbacker interface {
+	StreamHoldback() int
+}
+
 // Pender is implemented by output scanners that can see an unfinished
 // construct at the end of a text (a markdown link whose URL is still
 // arriving). Pending returns the byte offset from which the text must stay
@@ -152,7 +162,9 @@ func analyze(p *policy.Policy) *scanners {
 		if pd, ok := s.(Pender); ok {
 			sc.penders = append(sc.penders, pd)
 		}
-		if hb, ok := s.(Holdbacker); ok {
+		if hb, ok := s.(StreamHoldbacker); ok {
+			sc.holdback = max(sc.holdback, hb.StreamHoldback())
+		} else if hb, ok := s.(Holdbacker); ok {
 			sc.holdback = max(sc.holdback, hb.Holdback())
 		} else {
 			sc.holdback = max(sc.holdback, DefaultHoldback)

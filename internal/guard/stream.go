@@ -18,11 +18,19 @@ const (
 	MaxWholeText = 1 << 20
 )
 
-// ReleaseStep is how many bytes beyond the holdback must be waiting
-// before a Write rescans: rescanning on every token would cost a scan of
-// about twice the holdback per token. It delays release by at most
-// ReleaseStep bytes (a few tokens).
-const ReleaseStep = 16
+// Release steps. A Write scans only once enough text has arrived beyond
+// the holdback: the first time MinReleaseStep bytes (so the first text goes
+// out as soon as the holdback is filled), then a step that grows with the
+// text released so far, up to the larger of the holdback and
+// MaxReleaseStep. Each scan covers up to holdback bytes of released text
+// (left context), the holdback and the step, so a byte is scanned about
+// (2×holdback + step) / step times: about 3 times once the step has grown
+// to the holdback, instead of once per token. The price is burstiness: in
+// the steady state text goes out in pieces of up to the step.
+const (
+	MinReleaseStep = 16
+	MaxReleaseStep = 256
+)
 
 // Stream checks one streamed text (one choice's content, or one tool
 // call's arguments) as it arrives.
@@ -45,9 +53,14 @@ type Stream struct {
 	path string
 	hold int
 
-	left  string // up to hold bytes of released original text
-	buf   string // received and not yet released
-	off   int    // offset of buf in the whole text
+	// text is up to hold bytes of released original text (the left
+	// context, text[:base]) followed by the text received and not yet
+	// released.
+	text     []byte
+	base     int
+	off      int // offset of text[base:] in the whole text
+	next     int // Write scans when this many bytes are unreleased
+	released int // bytes released so far
 	whole *strings.Builder
 	over  bool // whole text exceeded MaxWholeText
 
@@ -68,6 +81,7 @@ func (o *Output) NewStream(ctx context.Context, seg int, path string) *Stream {
 	sc := o.scanners()
 	s := &Stream{o: o, sc: sc, ctx: ctx, seg: seg, path: path, hold: sc.holdback}
 	s.hold = max(s.hold, o.Vault.MaxPlaceholderLen())
+	s.schedule()
 	s.Decision.Shadow = o.Policy.Shadow
 	for _, w := range sc.whole.Scanners {
 		if w.(WholeTexter).WholeText(o.Context) {
@@ -82,7 +96,24 @@ func (o *Output) NewStream(ctx context.Context, seg int, path string) *Stream {
 func (s *Stream) Holdback() int { return s.hold }
 
 // Pending is the number of bytes held back right now.
-func (s *Stream) Pending() int { return len(s.buf) }
+func (s *Stream) Pending() int { return len(s.text) - s.base }
+
+// schedule sets the unreleased length at which Write scans next. While
+// more than the holdback stays held (an open construct, a long match),
+// the next scan waits for the held text to grow by half, so holding
+// MaxHeld bytes costs a linear, not quadratic, number of rescanned bytes.
+func (s *Stream) schedule() {
+	if s.hold == 0 {
+		s.next = 1
+		return
+	}
+	step := min(max(s.released, MinReleaseStep), max(s.hold, MaxReleaseStep))
+	held := s.Pending()
+	if held > s.hold {
+		step = max(step, (held-s.hold)/2)
+	}
+	s.next = min(max(held, s.hold)+step, MaxHeld+1)
+}
 
 // Blocked reports whether the policy blocked the stream.
 func (s *Stream) Blocked() bool { return s.blocked }
@@ -105,8 +136,8 @@ func (s *Stream) Write(delta string) (release string, blocked bool) {
 			s.whole.WriteString(delta)
 		}
 	}
-	s.buf += delta
-	if len(s.buf) < s.hold+ReleaseStep {
+	s.text = append(s.text, delta...)
+	if s.Pending() < s.next {
 		return "", false
 	}
 	return s.flush(false)
@@ -141,8 +172,8 @@ func (s *Stream) Close() (release string, blocked bool) {
 }
 
 func (s *Stream) flush(final bool) (string, bool) {
-	window := s.left + s.buf
-	base := len(s.left)
+	window := string(s.text)
+	base := s.base
 	if len(window) == base {
 		return "", false
 	}
@@ -204,10 +235,11 @@ func (s *Stream) flush(final bool) (string, bool) {
 	s.merge(&settled)
 	if settled.Enforced == policy.Block {
 		s.blocked = true
-		s.buf, s.left = "", ""
+		s.text, s.base = nil, 0
 		return "", true
 	}
 	if cut <= base {
+		s.schedule()
 		return "", false
 	}
 	// Keep hold bytes of left context, starting on a rune boundary.
@@ -215,9 +247,15 @@ func (s *Stream) flush(final bool) (string, bool) {
 	for l < cut && !utf8.RuneStart(window[l]) {
 		l++
 	}
-	s.left = window[l:cut]
-	s.buf = window[cut:]
+	n := copy(s.text, s.text[l:])
+	s.text = s.text[:n]
+	if cap(s.text) > 4<<10 && cap(s.text) > 4*n {
+		s.text = append([]byte(nil), s.text...) // give back a large buffer
+	}
+	s.base = cut - l
 	s.off += cut - base
+	s.released += cut - base
+	s.schedule()
 	return s.o.Vault.Restore(release), false
 }
 

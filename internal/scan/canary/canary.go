@@ -10,7 +10,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"hash/maphash"
 	"runtime"
 	"strings"
 	"sync"
@@ -142,35 +141,64 @@ func fold(s string) string {
 
 // findToken finds the canary with anything but letters and digits between
 // its characters (spaces, dashes, zero-width characters), in any case.
+// Matches do not overlap; the leftmost one wins.
 func findToken(seg int, text, tok string) []scan.Finding {
-	var folded []rune
-	var offs []int
-	for i, r := range text {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			folded = append(folded, unicode.ToLower(r))
-			offs = append(offs, i)
-		}
-	}
 	want := []rune(tok)
+	if len(want) == 0 {
+		return nil
+	}
 	var fs []scan.Finding
-	for i := 0; i+len(want) <= len(folded); i++ {
-		ok := true
-		for j := range want {
-			if folded[i+j] != want[j] {
-				ok = false
-				break
-			}
+	for i := 0; i < len(text); {
+		r, size := rune(text[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(text[i:])
 		}
-		if !ok {
+		if !alnum(r) || lower(r) != want[0] {
+			i += size
 			continue
 		}
-		last := offs[i+len(want)-1]
-		_, size := utf8.DecodeRuneInString(text[last:])
+		// Try a match from i, skipping what fold would drop.
+		k, j, last, lastSize := 1, i+size, i, size
+		for k < len(want) && j < len(text) {
+			r2, n := rune(text[j]), 1
+			if r2 >= utf8.RuneSelf {
+				r2, n = utf8.DecodeRuneInString(text[j:])
+			}
+			if alnum(r2) {
+				if lower(r2) != want[k] {
+					break
+				}
+				k++
+				last, lastSize = j, n
+			}
+			j += n
+		}
+		if k < len(want) {
+			i += size
+			continue
+		}
 		fs = append(fs, scan.Finding{Type: scan.SystemPromptLeak, Rule: "canary", Score: 1,
-			Span: scan.Span{Segment: seg, Start: offs[i], End: last + size}})
-		i += len(want) - 1
+			Span: scan.Span{Segment: seg, Start: i, End: last + lastSize}})
+		i = last + lastSize
 	}
 	return fs
+}
+
+func alnum(r rune) bool {
+	if r < utf8.RuneSelf {
+		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+func lower(r rune) rune {
+	if r < utf8.RuneSelf {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}
+	return unicode.ToLower(r)
 }
 
 // gram is the length of the substrings indexed for overlap search.
@@ -178,44 +206,93 @@ const gram = 12
 
 // index is a normalized system prompt and the positions of its grams.
 type index struct {
-	text  string
-	grams map[uint64][]int32
+	text   string
+	grams  map[uint64][]int32
+	filter []uint64 // one bit per hash bucket of the indexed grams
+	shift  uint
 }
 
-var seed = maphash.MakeSeed()
+// Grams are hashed with a polynomial rolling hash, so the answer is
+// hashed in one pass; a bit filter skips the map for almost every gram
+// that is not in the system prompt.
+const hashMul = 0x100000001b3
+
+var hashPow = func() uint64 {
+	p := uint64(1)
+	for range gram {
+		p *= hashMul
+	}
+	return p
+}()
+
+func (x *index) bucket(h uint64) uint64 { return (h * 0x9e3779b97f4a7c15) >> x.shift }
+
+func (x *index) has(h uint64) bool {
+	b := x.bucket(h)
+	return x.filter[b>>6]&(1<<(b&63)) != 0
+}
 
 // normalize lower-cases s and collapses whitespace runs into one space;
 // offs maps every byte of the result to its byte offset in s (plus one
 // final entry for len(s)).
 func normalize(s string, withOffs bool) (string, []int32) {
-	var b strings.Builder
-	b.Grow(len(s))
+	b := make([]byte, 0, len(s))
 	var offs []int32
+	if withOffs {
+		offs = make([]int32, 0, len(s)+1)
+	}
 	space := false
-	for i, r := range s {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c == ' ' || '\t' <= c && c <= '\r' {
+				if !space && len(b) > 0 {
+					b = append(b, ' ')
+					if withOffs {
+						offs = append(offs, int32(i))
+					}
+				}
+				space = true
+				i++
+				continue
+			}
+			space = false
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b = append(b, c)
+			if withOffs {
+				offs = append(offs, int32(i))
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
 		if unicode.IsSpace(r) {
-			if !space && b.Len() > 0 {
-				b.WriteByte(' ')
+			if !space && len(b) > 0 {
+				b = append(b, ' ')
 				if withOffs {
 					offs = append(offs, int32(i))
 				}
 			}
 			space = true
+			i += size
 			continue
 		}
 		space = false
-		n := b.Len()
-		b.WriteRune(unicode.ToLower(r))
+		n := len(b)
+		b = utf8.AppendRune(b, unicode.ToLower(r))
 		if withOffs {
-			for k := n; k < b.Len(); k++ {
+			for k := n; k < len(b); k++ {
 				offs = append(offs, int32(i))
 			}
 		}
+		i += size
 	}
 	if withOffs {
 		offs = append(offs, int32(len(s)))
 	}
-	return b.String(), offs
+	return string(b), offs
 }
 
 // index returns the gram index of the context's system prompt, built once
@@ -229,12 +306,26 @@ func (s *Scanner) index(c *scan.Context) *index {
 		return idx
 	}
 	txt, _ := normalize(strings.Join(c.System, "\n"), false)
-	idx = &index{text: txt, grams: make(map[uint64][]int32, len(txt))}
-	for i := 0; i+gram <= len(txt); i++ {
-		h := maphash.String(seed, txt[i:i+gram])
-		if ps := idx.grams[h]; len(ps) < 16 {
-			idx.grams[h] = append(ps, int32(i))
+	bits := uint(10)
+	for 1<<bits < 8*len(txt) && bits < 24 {
+		bits++
+	}
+	idx = &index{text: txt, grams: make(map[uint64][]int32, len(txt)), filter: make([]uint64, (1<<bits)/64), shift: 64 - bits}
+	var h uint64
+	for i := 0; i < len(txt); i++ {
+		h = h*hashMul + uint64(txt[i])
+		if i >= gram {
+			h -= hashPow * uint64(txt[i-gram])
 		}
+		if i+1 < gram {
+			continue
+		}
+		start := i + 1 - gram
+		if ps := idx.grams[h]; len(ps) < 16 {
+			idx.grams[h] = append(ps, int32(start))
+		}
+		b := idx.bucket(h)
+		idx.filter[b>>6] |= 1 << (b & 63)
 	}
 	s.mu.Lock()
 	if old, ok := s.cache[k]; ok {
@@ -256,9 +347,24 @@ func (s *Scanner) index(c *scan.Context) *index {
 func (s *Scanner) overlap(seg int, text string, idx *index) []scan.Finding {
 	ans, offs := normalize(text, true)
 	var fs []scan.Finding
+	var h uint64 // rolling hash of ans[hpos:hpos+gram]
+	hpos := -1
 	for i := 0; i+gram <= len(ans); {
+		if hpos >= 0 && hpos == i-1 {
+			h = h*hashMul + uint64(ans[i+gram-1]) - hashPow*uint64(ans[i-1])
+		} else {
+			h = 0
+			for k := i; k < i+gram; k++ {
+				h = h*hashMul + uint64(ans[k])
+			}
+		}
+		hpos = i
+		if !idx.has(h) {
+			i++
+			continue
+		}
 		best := 0
-		for _, p := range idx.grams[maphash.String(seed, ans[i:i+gram])] {
+		for _, p := range idx.grams[h] {
 			l := 0
 			for i+l < len(ans) && int(p)+l < len(idx.text) && ans[i+l] == idx.text[int(p)+l] {
 				l++

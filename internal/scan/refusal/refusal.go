@@ -4,6 +4,8 @@
 package refusal
 
 import (
+	ahocorasick "github.com/BobuSumisu/aho-corasick"
+
 	"context"
 	"regexp"
 	"strings"
@@ -55,14 +57,11 @@ var anchors = []string{"sorry", "afraid", "can't", "can’t", "cannot", "won't",
 	"as an ai", "goes against", "violates", "ne peux", "en mesure", "ich kann", "tut mir leid", "no puedo", "non posso", "não posso",
 	"ik kan", "не могу", "不能", "无法", "申し訳", "できません", "죄송", "드릴 수 없"}
 
+var anchorTrie = ahocorasick.NewTrieBuilder().AddStrings(anchors).Build()
+
+// hasAnchor reports whether s contains an anchor, in one pass.
 func hasAnchor(s string) bool {
-	l := strings.ToLower(s)
-	for _, a := range anchors {
-		if strings.Contains(l, a) {
-			return true
-		}
-	}
-	return false
+	return anchorTrie.MatchFirstString(strings.ToLower(s)) != nil
 }
 
 // Scanner is the refusal scanner.
