@@ -171,7 +171,10 @@ func (d *detector) nameAbove(ls []line, k int) {
 				}
 				known = known || givenName(w) || familyName(w)
 			}
-			if ok && known {
+			// Above an empty line before the street line, a two- or
+			// three-word line of name words is the addressee even when
+			// no word is known (a company line comes right above).
+			if ok && (known || m == k-2 && ls[k-1].end <= ls[k-1].start) {
 				d.add(scan.Person, "name-address-block", l.start, l.end, 0.7)
 				return
 			}

@@ -24,6 +24,8 @@ const (
 	cueNameWeak // needs two name words, or one known given or family name
 	cueAddress  // an address follows when it starts with a number
 	cueCorner   // "the corner of A and B"
+	cueNamePair // like cueNameWeak, but two name words suffice
+	cueGreeting // "Hi Romilda," — one name word before a comma suffices
 )
 
 // cues are matched case-insensitively with Aho-Corasick; street words
@@ -39,14 +41,15 @@ var cueList = []struct {
 	{"customer: ", cueName}, {"patient: ", cueName}, {"employee: ", cueName}, {"full name ", cueName},
 	{"je m'appelle ", cueName}, {"ich heiße ", cueName}, {"ich heisse ", cueName}, {"mein name ist ", cueName},
 	{"me llamo ", cueName}, {"mi chiamo ", cueName}, {"meu nome é ", cueName}, {"mijn naam is ", cueName},
-	{"directed by ", cueNameWeak}, {"starring ", cueNameWeak}, {"says ", cueNameWeak}, {"said ", cueNameWeak},
-	{"named ", cueNameWeak}, {"my kid ", cueNameWeak}, {"my son ", cueNameWeak}, {"my daughter ", cueNameWeak},
-	{"hi ", cueNameWeak}, {"hello ", cueNameWeak}, {"founders: ", cueNameWeak}, {"change it to ", cueNameWeak},
+	{"directed by ", cueNamePair}, {"starring ", cueNamePair}, {"says ", cueNamePair}, {"said ", cueNameWeak},
+	{"named ", cueNamePair}, {"my kid ", cueNameWeak}, {"my son ", cueNameWeak}, {"my daughter ", cueNameWeak},
+	{"hi ", cueGreeting}, {"hello ", cueGreeting}, {"hey ", cueGreeting}, {"founders: ", cueNameWeak},
+	{"change it to ", cueNamePair}, {"called ", cueNamePair}, {"written by ", cueNamePair},
 	{"name? ", cueNameWeak}, {"user: ", cueNameWeak}, {"features ", cueNameWeak}, {"by ", cueNameWeak},
-	{"written by ", cueNameWeak}, {"produced by ", cueNameWeak}, {"add ", cueNameWeak}, {"with ", cueNameWeak},
-	{"under ", cueNameWeak}, {"name is ", cueNameWeak}, {"producer ", cueNameWeak}, {"assistant to ", cueNameWeak},
-	{"speak to ", cueNameWeak}, {"talk to ", cueNameWeak}, {"ask ", cueNameWeak}, {"contact ", cueNameWeak},
-	{"thanks ", cueNameWeak}, {"thank you ", cueNameWeak}, {"follow up with ", cueNameWeak}, {"meet ", cueNameWeak},
+	{"produced by ", cueNamePair}, {"add ", cueNameWeak}, {"with ", cueNameWeak},
+	{"under ", cueNameWeak}, {"name is ", cueNamePair}, {"producer ", cueNamePair}, {"assistant to ", cueNamePair},
+	{"speak to ", cueNamePair}, {"talk to ", cueNamePair}, {"ask ", cueNameWeak}, {"contact ", cueNameWeak},
+	{"thanks ", cueNameWeak}, {"thank you ", cueNameWeak}, {"follow up with ", cueNamePair}, {"meet ", cueNameWeak},
 	{"the corner of ", cueCorner}, {"lives at ", cueAddress}, {"live at ", cueAddress}, {"located at ", cueAddress}, {"address is ", cueAddress},
 	{"address: ", cueAddress}, {"address:\t", cueAddress}, {"address:\n", cueAddress}, {"off at ", cueAddress},
 	{"sent to ", cueAddress}, {"address with ", cueAddress}, {"is at ", cueAddress}, {"meet me at ", cueAddress},
@@ -115,6 +118,14 @@ func (d *detector) streetPlausible(suffix bool, s, e int) bool {
 	return strings.ContainsAny(t[from:to], "0123456789")
 }
 
+func (k cueKind) name() bool {
+	switch k {
+	case cueName, cueTitle, cueNameWeak, cueNamePair, cueGreeting:
+		return true
+	}
+	return false
+}
+
 // cueTries are the tries over the cues, each pattern's kind, and whether
 // it is a compound street suffix: [0] has only the cues that matter in a
 // text without digits (names), [1] has every cue and the street words.
@@ -123,7 +134,7 @@ var cueTries = sync.OnceValue(func() (t [2]cueTrie) {
 		var words []string
 		var kinds []cueKind
 		for _, c := range cueList {
-			if k == 0 && c.kind != cueName && c.kind != cueTitle && c.kind != cueNameWeak {
+			if k == 0 && !c.kind.name() {
 				continue
 			}
 			words = append(words, c.word)
@@ -192,9 +203,9 @@ func (d *detector) cues(hasDigit bool) {
 			if wantName && (s == 0 || !isAlnum((*d.lower)[s-1])) && t[s] >= 'A' && t[s] <= 'Z' {
 				d.nameAfter(e, 0.85, 3)
 			}
-		case cueNameWeak:
+		case cueNameWeak, cueNamePair, cueGreeting:
 			if wantName && (s == 0 || !isAlnum((*d.lower)[s-1])) {
-				d.nameAfterWeak(e)
+				d.nameAfterWeak(e, kinds[pattern])
 			}
 		case cueCorner:
 			if wantAddr && s >= lastAddr {
@@ -322,7 +333,7 @@ func (d *detector) nameAfter(i int, score float64, maxWords int) {
 
 // nameAfterWeak reads a name after a weak cue ("directed by", "hi",
 // "says"): two or three name words, or one known given or family name.
-func (d *detector) nameAfterWeak(i int) {
+func (d *detector) nameAfterWeak(i int, kind cueKind) {
 	t := d.text
 	for i < len(t) && (t[i] == ' ' || t[i] == '\t') {
 		i++
@@ -352,7 +363,8 @@ func (d *detector) nameAfterWeak(i int) {
 		}
 		break
 	}
-	if words >= 2 && known || words == 1 && known && !ambiguousNames[strings.ToLower(t[start:end])] {
+	greeted := kind == cueGreeting && words == 1 && end < len(t) && (t[end] == ',' || t[end] == '!')
+	if words >= 2 && (known || kind == cueNamePair) || words == 1 && known && !ambiguousNames[strings.ToLower(t[start:end])] || greeted {
 		d.add(scan.Person, "name-cue", start, end, 0.7)
 	}
 }

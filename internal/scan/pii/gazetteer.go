@@ -228,7 +228,7 @@ func orgWord(w string) bool {
 	return orgWords[string(lowerWord(buf[:0], w))]
 }
 
-var orgWords = setOf(`inc ltd llc corp group bank university college school hospital foundation institute company technologies systems solutions services labs studio studios records press club hotel airport station park river lake mountain county city state republic kingdom united north south east west new san santa saint st fort port mount google microsoft apple amazon meta cloud data public explorer pro max plus mini ultra edition version series model street avenue road lane drive boulevard center centre museum church cathedral tower bridge island beach valley`)
+var orgWords = setOf(`inc incorporated digital government partners consulting associates holdings international global enterprises ventures capital media health ltd llc corp group bank university college school hospital foundation institute company technologies systems solutions services labs studio studios records press club hotel airport station park river lake mountain county city state republic kingdom united north south east west new san santa saint st fort port mount google microsoft apple amazon meta cloud data public explorer pro max plus mini ultra edition version series model street avenue road lane drive boulevard center centre museum church cathedral tower bridge island beach valley`)
 
 // wordSurnames are listed surnames that are also everyday words, colours,
 // trades, places or brands; they count only next to a given name or a cue.

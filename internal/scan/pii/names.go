@@ -74,7 +74,7 @@ var stopWords = func() map[string]struct{} {
 	monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
 	september october november december today tomorrow yesterday
 	inc ltd llc corp co company bank street st avenue ave road rd
-	sir madam team all everyone customer support admin user manager`) {
+	sir madam team all everyone customer support admin user manager world folks guys friends everybody people again`) {
 		m[w] = struct{}{}
 	}
 	return m
