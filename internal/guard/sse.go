@@ -61,7 +61,7 @@ var ErrUpstreamRead = errors.New("guard: reading upstream stream")
 // stream was ended properly), and is ctx's error or dst's write error when
 // the client went away (nothing more could be written).
 func (o *Output) RelaySSE(ctx context.Context, dst io.Writer, src io.Reader, opt SSEOptions) (SSEResult, error) {
-	r := &relay{o: o, ctx: ctx, dst: dst, opt: opt, index: map[streamKey]int{}}
+	r := &relay{o: o, ctx: ctx, dst: dst, opt: opt, index: map[streamKey]int{}, byChoice: map[int][]*relayStream{}}
 	err := r.run(openai.NewSSEReader(src))
 	res := r.res
 	for _, st := range r.streams {
@@ -116,9 +116,13 @@ type relay struct {
 	res     SSEResult
 	streams []*relayStream
 	index   map[streamKey]int
-	meta    map[string]string // raw JSON of the last chunk's id, object, created, model, system_fingerprint
-	object  string
-	text    strings.Builder
+	// byChoice lists each choice's streams in order of appearance, so
+	// per-choice work does not walk every stream of every choice (a chunk
+	// with thousands of choices would otherwise cost quadratic time).
+	byChoice map[int][]*relayStream
+	meta     map[string]string // raw JSON of the last chunk's id, object, created, model, system_fingerprint
+	object   string
+	text     strings.Builder
 	// released counts the bytes released to the client; consumed the
 	// tokens charged to Consume so far.
 	released int64
@@ -202,6 +206,7 @@ func (r *relay) stream(k streamKey) *relayStream {
 	rs := &relayStream{key: k, s: r.o.NewStream(r.ctx, len(r.streams), k.path())}
 	r.index[k] = len(r.streams)
 	r.streams = append(r.streams, rs)
+	r.byChoice[k.choice] = append(r.byChoice[k.choice], rs)
 	return rs
 }
 
@@ -221,8 +226,12 @@ func (r *relay) feed(rel releases, k streamKey, delta string) bool {
 // closeChoice settles every stream of a choice (all choices when choice <
 // 0). It returns false when that blocked.
 func (r *relay) closeChoice(rel releases, choice int) bool {
-	for _, rs := range r.streams {
-		if rs.finished || (choice >= 0 && rs.key.choice != choice) {
+	streams := r.streams
+	if choice >= 0 {
+		streams = r.byChoice[choice]
+	}
+	for _, rs := range streams {
+		if rs.finished {
 			continue
 		}
 		rs.finished = true
@@ -406,8 +415,11 @@ func (r *relay) rebuildChoice(c gjson.Result, pos int, rel releases, finished bo
 	// Text fields released for a choice in this event but absent from
 	// its delta (a finish chunk with an empty delta that settled held
 	// text) are added.
-	for k, v := range rel {
-		if k.choice != idx || v == "" {
+	var listed map[int]bool
+	for _, rs := range r.byChoice[idx] {
+		k := rs.key
+		v := rel[k]
+		if v == "" {
 			continue
 		}
 		switch k.field {
@@ -417,7 +429,10 @@ func (r *relay) rebuildChoice(c gjson.Result, pos int, rel releases, finished bo
 				says = true
 			}
 		case "tool":
-			if !c.Get("delta.tool_calls").IsArray() || !toolListed(c.Get("delta.tool_calls"), k.tool) {
+			if listed == nil {
+				listed = toolsListed(c.Get("delta.tool_calls"))
+			}
+			if !listed[k.tool] {
 				s = appendTool(s, k.tool, v)
 				says = true
 			}
@@ -436,17 +451,17 @@ func (r *relay) rebuildChoice(c gjson.Result, pos int, rel releases, finished bo
 	return s, says
 }
 
-func toolListed(tcs gjson.Result, tool int) bool {
+// toolsListed is the set of tool-call indexes of a delta's tool_calls.
+func toolsListed(tcs gjson.Result) map[int]bool {
+	listed := map[int]bool{}
 	for j, tc := range tcs.Array() {
 		k := j
 		if v := tc.Get("index"); v.Exists() {
 			k = int(v.Int())
 		}
-		if k == tool {
-			return true
-		}
+		listed[k] = true
 	}
-	return false
+	return listed
 }
 
 func appendTool(choice string, tool int, args string) string {
@@ -501,9 +516,9 @@ func (r *relay) endAll() error {
 		choice := r.synthChoice(c, rel)
 		data := r.synthChunk(choice)
 		sub := releases{}
-		for k, v := range rel {
-			if k.choice == c {
-				sub[k] = v
+		for _, rs := range r.byChoice[c] {
+			if v, ok := rel[rs.key]; ok {
+				sub[rs.key] = v
 			}
 		}
 		if err := r.emit(data, sub); err != nil || r.res.Blocked {
@@ -522,10 +537,10 @@ func (r *relay) synthChoice(c int, rel releases) string {
 		return s
 	}
 	s, _ = sjson.SetRaw(s, "delta", "{}")
-	for _, rs := range r.streams {
+	for _, rs := range r.byChoice[c] {
 		k := rs.key
 		v := rel[k]
-		if k.choice != c || v == "" {
+		if v == "" {
 			continue
 		}
 		switch k.field {

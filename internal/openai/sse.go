@@ -38,9 +38,13 @@ var ErrEventTooLarge = errors.New("sse: event too large")
 // fields are ignored. Comments are returned as events of their own so a
 // relay can forward keep-alives.
 type SSEReader struct {
-	r       *bufio.Reader
-	pending []byte // a line read but not yet consumed
-	size    int
+	r    *bufio.Reader
+	size int
+	// skipLF is set after a line ended in CR with nothing buffered behind
+	// it: a following LF belongs to that line end. Peeking for it instead
+	// would block until upstream sends its next bytes, holding back the
+	// event that the CR ended.
+	skipLF bool
 }
 
 // NewSSEReader returns a decoder reading from r.
@@ -60,11 +64,19 @@ func (s *SSEReader) readLine() ([]byte, error) {
 			}
 			return nil, err
 		}
+		if s.skipLF {
+			s.skipLF = false
+			if b == '\n' {
+				continue
+			}
+		}
 		switch b {
 		case '\n':
 			return line, nil
 		case '\r':
-			if nb, err := s.r.Peek(1); err == nil && nb[0] == '\n' {
+			if s.r.Buffered() == 0 {
+				s.skipLF = true
+			} else if nb, _ := s.r.Peek(1); nb[0] == '\n' {
 				_, _ = s.r.ReadByte()
 			}
 			return line, nil

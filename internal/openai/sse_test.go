@@ -113,3 +113,28 @@ func FuzzSSECodec(f *testing.F) {
 		}
 	})
 }
+
+// TestSSECRDoesNotWait: an event ended by CR CR is returned at once, even
+// though the upstream has sent nothing after it yet; an LF arriving later
+// still belongs to the CR before it.
+func TestSSECRDoesNotWait(t *testing.T) {
+	pr, pw := io.Pipe()
+	r := NewSSEReader(pr)
+	go func() { _, _ = pw.Write([]byte("data: a\r\r")) }()
+	ev, err := r.Next()
+	if err != nil || string(ev.Data) != "a" {
+		t.Fatalf("first event %+v, %v", ev, err)
+	}
+	go func() {
+		_, _ = pw.Write([]byte("\ndata: b\r"))
+		_, _ = pw.Write([]byte("\n\n"))
+		pw.Close()
+	}()
+	ev, err = r.Next()
+	if err != nil || string(ev.Data) != "b" {
+		t.Fatalf("second event %+v, %v", ev, err)
+	}
+	if ev, err := r.Next(); !errors.Is(err, io.EOF) {
+		t.Fatalf("after the last event: %+v, %v", ev, err)
+	}
+}

@@ -36,6 +36,13 @@ func pending(text string) int {
 			at = i
 		}
 	}
+	// A "-----BEG" cut off by the end of the text.
+	for n := min(len(text), len("-----begi")); n >= len("-----"); n-- {
+		if strings.EqualFold(text[len(text)-n:], "-----begin"[:n]) {
+			at = min(at, len(text)-n)
+			break
+		}
+	}
 	return at
 }
 
@@ -44,19 +51,16 @@ func isTokenByte(b byte) bool {
 		b == '+' || b == '/' || b == '=' || b == '_' || b == '-' || b == '.' || b == '~'
 }
 
-// lastBegin is the offset of the last "-----BEGIN" (any case) in text, or
-// -1. A "-----BEGIN" cut off by the end of the text counts too.
+// lastBegin is the offset of the last "-----BEGIN" (any case) in text,
+// or -1.
 func lastBegin(text string) int {
-	const marker = "-----begin"
 	end := len(text)
 	for end > 0 {
 		i := strings.LastIndex(text[:end], "-----")
 		if i < 0 {
 			return -1
 		}
-		rest := text[i+5:]
-		n := min(len(rest), 5)
-		if strings.EqualFold(rest[:n], marker[5:5+n]) {
+		if rest := text[i+5:]; len(rest) >= 5 && strings.EqualFold(rest[:5], "begin") {
 			return i
 		}
 		end = i + 4 // overlapping dashes: "------BEGIN"

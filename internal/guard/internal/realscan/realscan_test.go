@@ -111,3 +111,73 @@ func TestRealScannersStreamEqualsWhole(t *testing.T) {
 		}
 	}
 }
+
+// pemKey is a private-key block longer than the stream holdback, so it
+// can only come out masked as a whole if the stream holds it open.
+var pemKey = "-----BEGIN RSA PRIVATE KEY-----\n" + strings.Repeat("MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxKLxoS2tFczGkPLPgizskuemMghRniWaoLcyehkd3qqGElvW/VDL5AaWTg0nLVkjRo9z+40RQzuVaE8AkAFmxZzow3x+VJYKdjykkJ0iT9wCS0DRTXu269V264Vf/3jvredZiKRkgwlL9xNAwxXFg0x/XFw005UWVRIkdgcKWTjpBP2dPwVZ4WWC+9aGVd+Gyn1o0CLelf4rEjGoXbAAEgAqeGUxrcIlbjXfbcmw\n", 3) + "-----END RSA PRIVATE KEY-----"
+
+// TestRealScannersLongAnswers: answers longer than the holdback (several
+// releases per stream), with private-key blocks split across chunks, give
+// the non-streamed result for every chunking tried.
+func TestRealScannersLongAnswers(t *testing.T) {
+	set, err := policy.Parse([]byte("extends: balanced\nscanners: {injection: off}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol := set.Default
+	newOutput := func() *guard.Output {
+		v := redact.NewVault()
+		v.Placeholder("EMAIL", "carol@private.example")
+		c, _ := guard.NewContext(pol, []string{"You are a helpful assistant for Acme support."}, nil)
+		return &guard.Output{Policy: pol, Vault: v, Context: c}
+	}
+	long := append([]string{pemKey + "\n", "key:\n" + pemKey + " done. "}, pieces...)
+	r := rand.New(rand.NewPCG(7, 8))
+	texts := []string{
+		strings.Repeat("plain words ", 100) + pemKey + strings.Repeat(" more words", 60),
+		pemKey,
+		strings.Repeat("x", 700) + " tail " + pemKey[:200], // an unterminated block
+	}
+	for range 4 {
+		var sb strings.Builder
+		for sb.Len() < 3000 {
+			sb.WriteString(long[r.IntN(len(long))])
+		}
+		texts = append(texts, sb.String())
+	}
+	for _, text := range texts {
+		body, _ := json.Marshal(map[string]any{"choices": []any{map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": text}}}})
+		outBody, d, _, err := newOutput().CheckResponse(context.Background(), body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantBlocked := d.Enforced == policy.Block
+		want := gjson.GetBytes(outBody, "choices.0.message.content").String()
+		if strings.Contains(text, pemKey) && strings.Contains(want, "MIIEowIBAAKCAQEA") {
+			t.Fatalf("the non-streamed check did not mask the key: %q", want)
+		}
+		chunkings := map[string][]int{"whole": nil}
+		for _, size := range []int{1, 4, 37} {
+			var cuts []int
+			for c := size; c < len(text); c += size {
+				cuts = append(cuts, c)
+			}
+			chunkings[fmt.Sprintf("%d-byte", size)] = cuts
+		}
+		// Splits inside and around the key's BEGIN and END lines.
+		if i := strings.Index(text, "-----BEGIN"); i >= 0 {
+			for _, at := range []int{i + 3, i + 12, i + 31, i + 200} {
+				chunkings[fmt.Sprintf("split at %d", at)] = []int{at}
+			}
+		}
+		if i := strings.Index(text, "-----END"); i >= 0 {
+			chunkings["split in END"] = []int{i + 5, i + 20}
+		}
+		for name, cuts := range chunkings {
+			got, blocked := stream(t, newOutput(), text, cuts)
+			if blocked != wantBlocked || (!blocked && got != want) {
+				t.Errorf("%s chunks: blocked %v/%v\ntext %q\n got %q\nwant %q", name, blocked, wantBlocked, text, got, want)
+			}
+		}
+	}
+}
