@@ -16,6 +16,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -172,8 +173,13 @@ func BenchmarkGatewayVsBare(b *testing.B) {
 			fmt.Printf("  %-8s %8d %8.0f %9s %9s %9s %9s %9s %10s %10s\n", r.name, len(r.r.lat), r.r.rps(),
 				us(r.r.pct(.5)), us(r.r.pct(.9)), us(r.r.pct(.99)), add(.5), add(.99), cpu, cpuStat)
 		}
+		// A ratio of added latencies means nothing when the bare proxy's
+		// added latency is within the noise of the direct run (≤ 0).
 		ratio := func(q float64) float64 {
-			return float64(g.pct(q)-d.pct(q)) / float64(max(1, br.pct(q)-d.pct(q)))
+			if br.pct(q) <= d.pct(q) {
+				return math.NaN()
+			}
+			return float64(g.pct(q)-d.pct(q)) / float64(br.pct(q)-d.pct(q))
 		}
 		cpuRatio := float64(g.cpuPerReq()) / float64(max(1, br.cpuPerReq()))
 		fmt.Printf("  gateway ÷ bare: added p50 %.2fx (target ≤ 1.5x), added p90 %.2fx, added p99 %.2fx, CPU/request %.2fx (target ≤ 2.5x)\n",
