@@ -5,11 +5,11 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"rampart/internal/config"
 	"rampart/internal/normalize"
 	"rampart/internal/scan"
+	"rampart/internal/scan/scantest"
 )
 
 func scanText(t testing.TB, sc *Scanner, text string) []scan.Finding {
@@ -154,32 +154,8 @@ func FuzzDenylist(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		a := scanText(t, sc, text)
-		b := scanText(t, sc, text)
-		if len(a) != len(b) {
-			t.Fatalf("nondeterministic: %v vs %v", a, b)
-		}
-		for i, fd := range a {
-			if fd != b[i] {
-				t.Fatalf("nondeterministic: %v vs %v", a, b)
-			}
-			sp := fd.Span
-			if sp.Start < 0 || sp.End > len(text) || sp.Start >= sp.End {
-				t.Fatalf("span %+v out of bounds for %d bytes", sp, len(text))
-			}
-			if utf8.ValidString(text) && (!utf8.RuneStart(at(text, sp.Start)) || !utf8.RuneStart(at(text, sp.End))) {
-				t.Fatalf("span %+v not on rune boundaries of %q", sp, text)
-			}
-		}
+		scantest.CheckFindings(t, text, scanText(t, sc, text), scanText(t, sc, text))
 	})
-}
-
-// at returns the byte at i, or a rune-start byte at the end of s.
-func at(s string, i int) byte {
-	if i >= len(s) {
-		return 'x'
-	}
-	return s[i]
 }
 
 func benchDeny(b *testing.B, n int) {

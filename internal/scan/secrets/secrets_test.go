@@ -1,56 +1,23 @@
 package secrets
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
-	"rampart/internal/normalize"
 	"rampart/internal/scan"
+	"rampart/internal/scan/scantest"
 )
 
 func scanOne(t testing.TB, sc scan.Scanner, text string) []scan.Finding {
 	t.Helper()
-	tx := &scan.Text{Direction: scan.Input, Segments: []scan.Segment{{Text: text}}}
-	tx.Prepare(normalize.Views)
-	fs, err := sc.Scan(context.Background(), tx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fs
+	return scantest.Scan(t, sc, text)
 }
 
 func TestRegistered(t *testing.T) {
-	spec, ok := scan.Lookup(Name)
-	if !ok || !spec.Input || !spec.Output || !spec.Default || !strings.HasSuffix(spec.Doc, ".") {
-		t.Fatalf("spec %+v", spec)
-	}
-	sc, err := spec.New(nil)
-	if err != nil || sc.Name() != Name {
-		t.Fatalf("New(nil): %v %v", sc, err)
-	}
+	sc := scantest.Registered(t, Name, true, true)
 	if hb, ok := sc.(interface{ Holdback() int }); !ok || hb.Holdback() <= 0 {
 		t.Errorf("no positive Holdback")
 	}
-}
-
-// mixedPrompt builds an n-byte prompt of prose with code, numbers and a
-// few identifiers, the shape of a real chat turn.
-func mixedPrompt(n int) string {
-	parts := []string{
-		"Could you summarize the following meeting notes for the team? ",
-		"We discussed the Q3 roadmap, the migration to version 2.4.1 and the budget of 12,500 EUR. ",
-		"func main() { fmt.Println(\"hello\") } // prints a greeting\n",
-		"The key takeaway is that the access layer needs a token bucket per tenant. ",
-		"Order 55123 was shipped on 2024-05-02; see ticket ABC-1234 for details. ",
-		"Please keep the tone friendly and mention the secret sauce of our onboarding. ",
-	}
-	var b strings.Builder
-	for i := 0; b.Len() < n; i++ {
-		b.WriteString(parts[i%len(parts)])
-	}
-	return b.String()[:n]
 }
 
 func benchScan(b *testing.B, n int) {
@@ -58,15 +25,7 @@ func benchScan(b *testing.B, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	tx := &scan.Text{Direction: scan.Input, Segments: []scan.Segment{{Text: mixedPrompt(n)}}}
-	tx.Prepare(nil)
-	b.SetBytes(int64(n))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := sc.Scan(context.Background(), tx); err != nil {
-			b.Fatal(err)
-		}
-	}
+	scantest.Bench(b, sc, n)
 }
 
 func BenchmarkScan1K(b *testing.B)  { benchScan(b, 1<<10) }
@@ -74,28 +33,8 @@ func BenchmarkScan4K(b *testing.B)  { benchScan(b, 4<<10) }
 func BenchmarkScan64K(b *testing.B) { benchScan(b, 64<<10) }
 
 func checkSpans(t *testing.T, text string, a, b []scan.Finding) {
-	if len(a) != len(b) {
-		t.Fatalf("nondeterministic: %v vs %v", a, b)
-	}
-	for i, f := range a {
-		if f != b[i] {
-			t.Fatalf("nondeterministic: %v vs %v", a, b)
-		}
-		sp := f.Span
-		if sp.Start < 0 || sp.End > len(text) || sp.Start >= sp.End {
-			t.Fatalf("span %+v out of bounds for %d bytes", sp, len(text))
-		}
-		if utf8.ValidString(text) && (!utf8.RuneStart(byteAt(text, sp.Start)) || !utf8.RuneStart(byteAt(text, sp.End))) {
-			t.Fatalf("span %+v not on rune boundaries of %q", sp, text)
-		}
-	}
-}
-
-func byteAt(s string, i int) byte {
-	if i >= len(s) {
-		return 'x'
-	}
-	return s[i]
+	t.Helper()
+	scantest.CheckFindings(t, text, a, b)
 }
 
 func TestRules(t *testing.T) {
