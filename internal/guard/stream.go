@@ -61,8 +61,8 @@ type Stream struct {
 	off      int // offset of text[base:] in the whole text
 	next     int // Write scans when this many bytes are unreleased
 	released int // bytes released so far
-	whole *strings.Builder
-	over  bool // whole text exceeded MaxWholeText
+	whole    *strings.Builder
+	over     bool // whole text exceeded MaxWholeText
 
 	// Decision accumulates every finding settled so far, with spans in
 	// offsets of the whole streamed text and Span.Segment set to the
