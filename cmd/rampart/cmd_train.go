@@ -22,11 +22,14 @@ func runTrain(args []string) int {
 	seed := fs.Uint64("seed", 1, "random seed (training is deterministic for a given seed and data)")
 	bits := fs.Uint("bits", 18, "log2 of the hashed n-gram table")
 	epochs := fs.Int("epochs", 10, "SGD epochs per round")
+	deepBits := fs.Uint("deep-bits", 15, "log2 of the word-embedding table of the hidden layer")
+	linear := fs.Bool("linear", false, "train the linear model alone (no hidden layer)")
 	quiet := fs.Bool("q", false, "no progress on stderr")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	opt := detector.Options{Data: *data, Seed: *seed, HashBits: uint8(*bits), Epochs: *epochs, Log: os.Stderr}
+	opt := detector.Options{Data: *data, Seed: *seed, HashBits: uint8(*bits), Epochs: *epochs,
+		DeepBits: uint8(*deepBits), Linear: *linear, Log: os.Stderr}
 	if *quiet {
 		opt.Log = nil
 	}

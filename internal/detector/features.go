@@ -32,6 +32,7 @@ type token struct {
 	feat       int32  // index of its first feature in extraction.feats
 	word       uint64 // hash of the lower-cased word
 	sym        uint8  // unusual symbols between this token and the next
+	nw         uint8  // word-level features (unigram, bigram) at feat
 	odd        bool   // camel-humped or letter/digit-mixed word (adversarial-suffix debris)
 }
 
@@ -42,7 +43,9 @@ type extraction struct {
 	feats []uint32
 	buf   []byte // lower-cased current word
 	runes []rune
-	psum  []int32 // prefix sums of feature weights (scoring)
+	psum  []int32         // prefix sums of feature weights (scoring)
+	bsum  [][Hidden]int32 // prefix sums of embedding rows over blocks (scoring)
+	bcnt  []int32         // prefix counts of word features over blocks
 
 	docCats uint32 // union of the cue categories of all tokens
 }
@@ -217,10 +220,11 @@ func oddWord(w string) bool {
 }
 
 func (x *extraction) addToken(start, end int32, h, prev uint64, cats uint32) {
-	x.toks = append(x.toks, token{start: start, end: end, cats: cats, feat: int32(len(x.feats)), word: h})
+	x.toks = append(x.toks, token{start: start, end: end, cats: cats, feat: int32(len(x.feats)), word: h, nw: 1})
 	x.feats = append(x.feats, mix32(h^seedWord))
 	if prev != 0 {
 		x.feats = append(x.feats, mix32(prev*31^h^seedBigram))
+		x.toks[len(x.toks)-1].nw = 2
 	}
 }
 

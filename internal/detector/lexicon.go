@@ -174,7 +174,7 @@ var lexicon = map[int][]string{
 	cHarm: {
 		"bomb*", "explosiv*", "weapon*", "firearm*", "gun", "guns", "ammunition", "grenade*", "detonat*", "poison*", "toxin*", "nerve", "sarin", "ricin", "anthrax", "bioweapon*", "pathogen*",
 		"drug", "drugs", "meth", "methamphetamine", "cocaine", "heroin", "fentanyl", "lsd", "narcotic*", "opioid*", "synthesiz*", "synthesis",
-		"hack", "hacking", "hacked", "malware", "ransomware", "virus", "keylogger", "trojan", "botnet", "exploit", "exploits", "phishing", "ddos", "crack", "cracking", "spyware", "rootkit",
+		"hack", "hacking", "hacked", "malware", "ransomware", "napalm", "thermite", "molotov", "untraceable", "counterfeit", "virus", "keylogger", "trojan", "botnet", "exploit", "exploits", "phishing", "ddos", "crack", "cracking", "spyware", "rootkit",
 		"scam*", "fraud*", "launder*", "counterfeit*", "forge", "forged", "forgery", "steal*", "stole", "theft", "shoplift*", "smuggl*", "traffick*", "brib*", "extort*", "blackmail*", "embezzl*", "evade", "evasion",
 		"kill", "killing", "murder*", "assassinat*", "torture*", "suicide", "self-harm", "harm", "hurt", "kidnap*", "terror*", "extremis*", "genocide", "massacre", "violence", "violent", "abuse*",
 		"racist", "racism", "hate", "harass*", "bully*", "stalk*", "defamat*", "misinformation", "disinformation", "propaganda", "slur*", "derogatory", "explicit", "erotic", "porn*", "sexual",
@@ -195,6 +195,8 @@ var lexicon = map[int][]string{
 	cFrame: {
 		"hypothetical*", "fictional*", "fiction", "imaginary", "imagine", "scenario*", "story", "novel", "screenplay", "script", "movie", "roleplay", "pretend",
 		"educational", "academic", "purposes", "research", "purely", "theoretical*", "experiment", "universe", "simulation", "villain", "character", "protagonist",
+		"memoir*", "autobiograph*", "chapter", "diary", "film", "scene", "episode", "documentary", "grandpa", "grandma", "grandmother", "grandfather", "deceased",
+		"memoiren", "erinnerungen", "mémoires", "memorias", "memorie", "мемуар*", "回忆录",
 		"hypothétique*", "fictif*", "fictive", "imagine*", "scénario*", "histoire", "roman", "éducatif*", "hypothetisch*", "fiktiv*", "stell", "vorstellen", "geschichte", "szenario*", "zwecke*", "bildungszwecke*",
 		"hipotétic*", "ficticio*", "ficción", "imagina*", "historia", "escenario*", "educativo*", "ipotetic*", "immagina*", "storia", "scenario", "educativ*", "hipotétic*", "fictíci*", "história", "cenário*",
 		"hypothetisch", "verzonnen", "stel", "verhaal", "hipotetyczn*", "wyobraź*", "fikcyjn*", "opowieść", "scenariusz*",

@@ -26,8 +26,24 @@ const (
 	// conjunction count, window-level pairs (see pairs) and two measures
 	// of adversarial-suffix debris.
 	nDense = numCats + len(conjunctions) + 1 + 2*len(pairs) + 2
-	magic  = "RAMPINJ2"
+	magic  = "RAMPINJ3"
+
+	// Hidden is the width of the non-linear part: ReLU units over an
+	// embedding of word unigrams and bigrams plus the dense cue features.
+	// It learns conjunctions the linear part cannot express ("a fictional
+	// frame AND a harmful request AND no benign task").
+	Hidden = 32
+
+	// minFeats and minWordFeats floor the count that sums of hashed
+	// weights are divided by (its square root): a text of two words does
+	// not get each of its n-grams amplified several times over, so short
+	// texts score high only through their meaning-level cues.
+	minFeats     = 64
+	minWordFeats = 16
 )
+
+// norm is the divisor of a sum of n hashed weights.
+func norm(n, floor int) float64 { return math.Sqrt(float64(max(n, floor))) }
 
 // Model holds trained weights. The zero value is not usable; load one with
 // Decode or build one with Train.
@@ -44,6 +60,17 @@ type Model struct {
 	TypeScale float32
 	TypeDense [nDense]float32
 	TypeBias  float32
+
+	// Non-linear part: z += Σ_j Out[j]·relu(h_j), h_j = DeepBias[j] +
+	// EmbScale·Σ Emb[f][j]/norm + Σ_k DeepDense[k][j]·dense[k], over the
+	// window's word unigram and bigram hashes f.
+	DeepBits  uint8
+	Emb       []int8 // (1<<DeepBits) rows of Hidden
+	EmbScale  float32
+	DeepDense [nDense][Hidden]float32
+	DeepBias  [Hidden]float32
+	Out       [Hidden]float32
+	emb4      []uint64 // Emb+128 packed four 16-bit lanes to a word (see blocks)
 
 	// Platt calibration: P(attack) = σ(CalA·z + CalB).
 	CalA, CalB float32
@@ -155,7 +182,10 @@ func (m *Model) Score(text string) Result {
 	defer pool.Put(x)
 	x.extract(text)
 	if len(x.toks) == 0 {
-		return Result{Score: sigmoid(float64(m.CalA*m.Bias + m.CalB)), Logit: float64(m.Bias)}
+		var s [Hidden]float32
+		var d [nDense]float32
+		z := float64(m.Bias) + m.deep(&s, 0, 0, &d)
+		return Result{Score: sigmoid(float64(m.CalA)*z + float64(m.CalB)), Logit: z}
 	}
 	mask := uint32(len(m.Hash) - 1)
 	// Prefix sums of quantized weights over features, so each window
@@ -166,6 +196,10 @@ func (m *Model) Score(text string) Result {
 	for _, f := range x.feats {
 		acc += int32(m.Hash[f&mask])
 		x.psum = append(x.psum, acc)
+	}
+	hasDeep := len(m.emb4) > 0
+	if hasDeep {
+		x.blocks(m.emb4)
 	}
 	best := math.Inf(-1)
 	ba, bb := 0, 0
@@ -178,11 +212,19 @@ func (m *Model) Score(text string) Result {
 		}
 		z := float64(m.Bias)
 		if n := hi - lo; n > 0 {
-			z += float64(m.HashScale) * float64(x.psum[hi]-x.psum[lo]) / math.Sqrt(float64(n))
+			z += float64(m.HashScale) * float64(x.psum[hi]-x.psum[lo]) / norm(n, minFeats)
 		}
 		x.dense(a, b, &d)
 		for k, v := range d {
 			z += float64(m.Dense[k] * v)
+		}
+		if hasDeep {
+			bl, bh := a/stride, (b+stride-1)/stride
+			var s [Hidden]float32
+			for j := range s {
+				s[j] = float32(x.bsum[bh][j] - x.bsum[bl][j])
+			}
+			z += m.deep(&s, m.EmbScale, int(x.bcnt[bh]-x.bcnt[bl]), &d)
 		}
 		if z > best {
 			best, ba, bb = z, a, b
@@ -198,6 +240,97 @@ func (m *Model) Score(text string) Result {
 	return res
 }
 
+// deep is the non-linear part of a window's logit, given the sum s of the
+// embedding rows of its n word features (times scale) and its dense
+// features.
+func (m *Model) deep(s *[Hidden]float32, scale float32, n int, d *[nDense]float32) float64 {
+	h := m.DeepBias
+	if n > 0 {
+		c := scale / float32(norm(n, minWordFeats))
+		for j := range h {
+			h[j] += c * s[j]
+		}
+	}
+	for k, v := range d {
+		if v == 0 {
+			continue
+		}
+		row := &m.DeepDense[k]
+		for j := range h {
+			h[j] += v * row[j]
+		}
+	}
+	var z float32
+	for j, v := range h {
+		if v > 0 {
+			z += m.Out[j] * v
+		}
+	}
+	return float64(z)
+}
+
+// lanes is the number of uint64 words an embedding row is packed into;
+// blocks is unrolled for eight.
+const lanes = Hidden / 4
+
+var _ = [1]struct{}{}[lanes-8] // Hidden must be 32 (blocks is unrolled)
+
+// pack builds the packed embedding: each int8 weight plus 128 (0…255) in
+// a 16-bit lane, four lanes to a uint64, so one addition sums four hidden
+// units. A block of stride tokens has at most 2·stride word features, so
+// a lane sums at most 2·stride·255 < 65536 and never carries into the
+// next one.
+func (m *Model) pack() {
+	m.emb4 = nil
+	if len(m.Emb) == 0 {
+		return
+	}
+	m.emb4 = make([]uint64, len(m.Emb)/4)
+	for i, v := range m.Emb {
+		m.emb4[i/4] |= uint64(int(v)+128) << (16 * (i % 4))
+	}
+}
+
+// blocks sums the embedding rows of the word features of each block of
+// stride tokens, as prefix sums over blocks (windows start on block
+// boundaries and end on one or at the end of the text).
+func (x *extraction) blocks(emb4 []uint64) {
+	mask := uint32(len(emb4)/lanes - 1)
+	var acc [Hidden]int32
+	var cnt int32
+	x.bsum = append(x.bsum[:0], acc)
+	x.bcnt = append(x.bcnt[:0], 0)
+	for a := 0; a < len(x.toks); a += stride {
+		// Eight accumulators in registers (lanes is 8: Hidden is 32).
+		var w0, w1, w2, w3, w4, w5, w6, w7 uint64
+		var c int32
+		for t := a; t < min(a+stride, len(x.toks)); t++ {
+			tk := &x.toks[t]
+			for _, f := range x.feats[tk.feat : tk.feat+int32(tk.nw)] {
+				row := (*[8]uint64)(emb4[int(f&mask)*lanes:])
+				w0 += row[0]
+				w1 += row[1]
+				w2 += row[2]
+				w3 += row[3]
+				w4 += row[4]
+				w5 += row[5]
+				w6 += row[6]
+				w7 += row[7]
+			}
+			c += int32(tk.nw)
+		}
+		w := [lanes]uint64{w0, w1, w2, w3, w4, w5, w6, w7}
+		for q, v := range w {
+			for l := range 4 {
+				acc[4*q+l] += int32(v>>(16*l)&0xFFFF) - 128*c
+			}
+		}
+		cnt += c
+		x.bsum = append(x.bsum, acc)
+		x.bcnt = append(x.bcnt, cnt)
+	}
+}
+
 func (m *Model) typeScore(x *extraction, a, b int) float64 {
 	if len(m.Type) == 0 {
 		return 0
@@ -210,7 +343,7 @@ func (m *Model) typeScore(x *extraction, a, b int) float64 {
 	}
 	z := float64(m.TypeBias)
 	if len(fs) > 0 {
-		z += float64(m.TypeScale) * float64(s) / math.Sqrt(float64(len(fs)))
+		z += float64(m.TypeScale) * float64(s) / norm(len(fs), minFeats)
 	}
 	var d [nDense]float32
 	x.dense(a, b, &d)
@@ -235,6 +368,13 @@ func (m *Model) Encode(w io.Writer) error {
 	binary.Write(&b, le, m.TypeDense)
 	binary.Write(&b, le, m.Hash)
 	binary.Write(&b, le, m.Type)
+	b.WriteByte(m.DeepBits)
+	binary.Write(&b, le, uint16(Hidden))
+	binary.Write(&b, le, m.EmbScale)
+	binary.Write(&b, le, m.DeepDense)
+	binary.Write(&b, le, m.DeepBias)
+	binary.Write(&b, le, m.Out)
+	binary.Write(&b, le, m.Emb)
 	binary.Write(&b, le, uint32(len(m.Meta)))
 	b.WriteString(m.Meta)
 	_, err := w.Write(b.Bytes())
@@ -265,12 +405,32 @@ func Decode(data []byte) (*Model, error) {
 		}
 	}
 	m.Hash = make([]int8, 1<<hb)
-	m.Type = make([]int8, 1<<tb)
+	if tb > 0 {
+		m.Type = make([]int8, 1<<tb)
+	}
 	for _, p := range []any{&m.Dense, &m.TypeDense, m.Hash, m.Type} {
 		if err := binary.Read(r, le, p); err != nil {
 			return nil, fmt.Errorf("detector: truncated model: %w", err)
 		}
 	}
+	db, _ := r.ReadByte()
+	var nh uint16
+	if err := binary.Read(r, le, &nh); err != nil {
+		return nil, fmt.Errorf("detector: truncated model: %w", err)
+	}
+	if int(nh) != Hidden || db > 20 {
+		return nil, fmt.Errorf("detector: model layout (hidden %d, bits %d) does not match this build (hidden %d)", nh, db, Hidden)
+	}
+	m.DeepBits = db
+	if db > 0 {
+		m.Emb = make([]int8, (1<<db)*Hidden)
+	}
+	for _, p := range []any{&m.EmbScale, &m.DeepDense, &m.DeepBias, &m.Out, m.Emb} {
+		if err := binary.Read(r, le, p); err != nil {
+			return nil, fmt.Errorf("detector: truncated model: %w", err)
+		}
+	}
+	m.pack()
 	var n uint32
 	if err := binary.Read(r, le, &n); err != nil || int(n) > r.Len() {
 		return nil, errors.New("detector: truncated model metadata")

@@ -12,19 +12,24 @@ import (
 
 // Options configure Train.
 type Options struct {
-	Data     string  // directory holding injection/{train,dev,harmful_requests}.jsonl
-	Seed     uint64  // makes training deterministic
-	HashBits uint8   // log2 of the hashed-feature table (default 18)
-	Epochs   int     // SGD epochs per round (default 10)
-	TargetFP float64 // dev FPR the 0.5 threshold is placed at (default 0.015)
+	Data     string    // directory holding injection/{train,dev,harmful_requests}.jsonl
+	Seed     uint64    // makes training deterministic
+	HashBits uint8     // log2 of the hashed-feature table (default 18)
+	Epochs   int       // SGD epochs per round (default 10)
+	TargetFP float64   // dev FPR the 0.5 threshold is placed at (default 0.015)
+	DeepBits uint8     // log2 of the word-embedding table of the hidden layer (default 15)
+	Linear   bool      // no hidden layer (the linear model alone)
+	DeepLR   float64   // learning rate of the hidden layer (default 0.2)
+	Lambdas  []float64 // L2 strengths tried; dev picks one (default 3e-5, 1e-4)
 	Log      io.Writer
 }
 
 // window is one training sample.
 type window struct {
-	feats []uint32
-	dense [nDense]float32
-	doc   int32
+	feats  []uint32
+	wfeats []uint32 // word unigram and bigram features (the embedding's input)
+	dense  [nDense]float32
+	doc    int32
 }
 
 type doc struct {
@@ -33,24 +38,87 @@ type doc struct {
 	weight    float64
 }
 
+// weights are the float parameters being trained. deep is false for the
+// type head, which is linear.
 type weights struct {
 	hash  []float32
 	dense [nDense]float32
 	bias  float32
+
+	deep bool
+	emb  []float32 // rows of Hidden
+	dd   [nDense][Hidden]float32
+	db   [Hidden]float32
+	out  [Hidden]float32
+}
+
+func newWeights(bits, deepBits uint8, r *rand.Rand) *weights {
+	w := &weights{hash: make([]float32, 1<<bits)}
+	if deepBits == 0 {
+		return w
+	}
+	w.deep = true
+	w.emb = make([]float32, (1<<deepBits)*Hidden)
+	for i := range w.emb {
+		w.emb[i] = float32(r.NormFloat64() * 0.1)
+	}
+	for j := range w.out {
+		w.out[j] = float32(r.NormFloat64() * 0.3)
+		w.db[j] = 0.1
+	}
+	return w
+}
+
+// hidden computes the pre-activations of the hidden units.
+func (w *weights) hidden(s *window, h *[Hidden]float32) {
+	*h = w.db
+	if n := len(s.wfeats); n > 0 {
+		mask := uint32(len(w.emb)/Hidden - 1)
+		c := float32(1 / norm(n, minWordFeats))
+		for _, f := range s.wfeats {
+			row := w.emb[int(f&mask)*Hidden:][:Hidden]
+			for j := range h {
+				h[j] += c * row[j]
+			}
+		}
+	}
+	for k, v := range s.dense {
+		if v == 0 {
+			continue
+		}
+		for j := range h {
+			h[j] += v * w.dd[k][j]
+		}
+	}
 }
 
 func (w *weights) logit(s *window) float64 {
+	var h [Hidden]float32
+	return w.logitH(s, &h)
+}
+
+func (w *weights) logitH(s *window, h *[Hidden]float32) float64 {
 	mask := uint32(len(w.hash) - 1)
 	var z float64
 	for _, f := range s.feats {
 		z += float64(w.hash[f&mask])
 	}
 	if len(s.feats) > 0 {
-		z /= math.Sqrt(float64(len(s.feats)))
+		z /= norm(len(s.feats), minFeats)
 	}
 	z += float64(w.bias)
 	for k, v := range s.dense {
 		z += float64(w.dense[k] * v)
+	}
+	if w.deep {
+		w.hidden(s, h)
+		var y float32
+		for j, v := range h {
+			if v > 0 {
+				y += w.out[j] * v
+			}
+		}
+		z += float64(y)
 	}
 	return z
 }
@@ -61,22 +129,60 @@ type sample struct {
 	w   float32
 }
 
-// sgd fits logistic regression on samples (L2: lh on hashed, ld on dense).
-func sgd(w *weights, wins []window, ss []sample, epochs int, lh, ld float64, r *rand.Rand) {
+// sgd fits the model by logistic loss on samples (L2: lh on hashed and
+// embedding weights, ld on dense).
+func sgd(w *weights, wins []window, ss []sample, epochs int, lh, ld, deepLR float64, r *rand.Rand) {
 	mask := uint32(len(w.hash) - 1)
 	order := make([]int, len(ss))
 	for i := range order {
 		order[i] = i
 	}
+	var h [Hidden]float32
 	for ep := range epochs {
 		r.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		lr := 6.0 / (1 + float64(ep))
+		dlr := deepLR / (1 + 0.5*float64(ep))
 		for _, i := range order {
 			s := &ss[i]
 			win := &wins[s.win]
-			g := (sigmoid(w.logit(win)) - float64(s.y)) * float64(s.w)
+			g := (sigmoid(w.logitH(win, &h)) - float64(s.y)) * float64(s.w)
+			if w.deep {
+				// Backpropagate through the active hidden units.
+				var gh [Hidden]float32
+				active := false
+				for j, v := range h {
+					if v > 0 {
+						gh[j] = float32(g) * w.out[j]
+						w.out[j] -= float32(dlr * (g*float64(v) + ld*float64(w.out[j])))
+						active = true
+					}
+				}
+				if active {
+					if n := len(win.wfeats); n > 0 {
+						em := uint32(len(w.emb)/Hidden - 1)
+						c := float32(dlr / norm(n, minWordFeats))
+						for _, f := range win.wfeats {
+							row := w.emb[int(f&em)*Hidden:][:Hidden]
+							for j := range row {
+								row[j] -= c*gh[j] + float32(dlr*lh)*row[j]
+							}
+						}
+					}
+					for k, v := range win.dense {
+						if v == 0 {
+							continue
+						}
+						for j := range gh {
+							w.dd[k][j] -= float32(dlr) * (v*gh[j] + float32(ld)*w.dd[k][j])
+						}
+					}
+					for j := range gh {
+						w.db[j] -= float32(dlr) * gh[j]
+					}
+				}
+			}
 			if len(win.feats) > 0 {
-				v := 1 / math.Sqrt(float64(len(win.feats)))
+				v := 1 / norm(len(win.feats), minFeats)
 				for _, f := range win.feats {
 					k := f & mask
 					w.hash[k] -= float32(lr * (g*v + lh*float64(w.hash[k])))
@@ -107,6 +213,10 @@ func extractDocs(exs []Example) ([]window, []doc) {
 		}
 		windows(len(x.toks), func(a, b int) {
 			w := window{feats: slices.Clone(x.featRange(a, b)), doc: int32(i)}
+			for t := a; t < b; t++ {
+				tk := &x.toks[t]
+				w.wfeats = append(w.wfeats, x.feats[tk.feat:tk.feat+int32(tk.nw)]...)
+			}
 			x.dense(a, b, &w.dense)
 			wins = append(wins, w)
 			d.wins = append(d.wins, int32(len(wins)-1))
@@ -138,7 +248,19 @@ func Train(opt Options) (*Model, Report, error) {
 		opt.Epochs = 10
 	}
 	if opt.TargetFP == 0 {
-		opt.TargetFP = 0.015
+		opt.TargetFP = 0.018
+	}
+	if opt.DeepBits == 0 {
+		opt.DeepBits = 15
+	}
+	if opt.DeepLR == 0 {
+		opt.DeepLR = 0.2
+	}
+	if len(opt.Lambdas) == 0 {
+		opt.Lambdas = []float64{3e-5, 1e-4}
+	}
+	if opt.Linear {
+		opt.DeepBits = 0
 	}
 	logf := func(f string, a ...any) {
 		if opt.Log != nil {
@@ -193,9 +315,9 @@ func Train(opt Options) (*Model, Report, error) {
 	var best *Model
 	var bestRep Report
 	bestKey := -1.0
-	for _, lambda := range []float64{1e-6, 3e-6, 1e-5, 3e-5} {
+	for _, lambda := range opt.Lambdas {
 		r := rand.New(rand.NewPCG(opt.Seed, 1))
-		w := &weights{hash: make([]float32, 1<<opt.HashBits)}
+		w := newWeights(opt.HashBits, opt.DeepBits, r)
 		// Round 1: every window carries its document's label.
 		var ss []sample
 		for _, d := range docs {
@@ -203,7 +325,7 @@ func Train(opt Options) (*Model, Report, error) {
 				ss = append(ss, sample{wi, b2f(d.label), float32(d.weight / float64(len(d.wins)))})
 			}
 		}
-		sgd(w, wins, ss, opt.Epochs, lambda, 1e-4, r)
+		sgd(w, wins, ss, opt.Epochs, lambda, 1e-4, opt.DeepLR, r)
 		// Round 2 (multiple-instance): an attack document is positive
 		// through its most suspicious window; every window of a benign
 		// document is benign.
@@ -223,15 +345,17 @@ func Train(opt Options) (*Model, Report, error) {
 				ss = append(ss, sample{wi, 0, float32(d.weight / math.Sqrt(float64(len(d.wins))))})
 			}
 		}
-		w = &weights{hash: make([]float32, 1<<opt.HashBits)}
-		sgd(w, wins, ss, opt.Epochs, lambda, 1e-4, r)
+		w = newWeights(opt.HashBits, opt.DeepBits, r)
+		sgd(w, wins, ss, opt.Epochs, lambda, 1e-4, opt.DeepLR, r)
 
 		m := quantize(w, opt.HashBits)
+		quantizeDeep(m, w, opt.DeepBits)
 		trainType(m, wins, docs, opt.Epochs, r)
 		calibrate(m, dev, opt.TargetFP)
 		rep := Evaluate(m, dev, 0.5)
 		hr := Evaluate(m, heldHarm, 0.5)
-		logf("lambda %g: dev AUC %.4f recall %.4f FPR %.4f; held-out harmful FPR %.4f", lambda, rep.AUC, rep.Recall, rep.FPR, hr.FPR)
+		logf("lambda %g: dev AUC %.4f recall %.4f FPR %.4f (recall at FPR 1%%/2%%: %.4f/%.4f); held-out harmful FPR %.4f",
+			lambda, rep.AUC, rep.Recall, rep.FPR, recallAt(m, dev, 0.01), recallAt(m, dev, 0.02), hr.FPR)
 		key := rep.AUC + rep.Recall
 		if key > bestKey {
 			bestKey = key
@@ -250,6 +374,44 @@ func b2f(b bool) float32 {
 		return 1
 	}
 	return 0
+}
+
+// quantizeDeep stores the hidden layer of w in m (the embedding as int8).
+func quantizeDeep(m *Model, w *weights, bits uint8) {
+	if !w.deep {
+		return
+	}
+	var mx float32
+	for _, v := range w.emb {
+		mx = max(mx, float32(math.Abs(float64(v))))
+	}
+	if mx == 0 {
+		mx = 1
+	}
+	m.DeepBits, m.EmbScale = bits, mx/127
+	m.Emb = make([]int8, len(w.emb))
+	for i, v := range w.emb {
+		m.Emb[i] = int8(math.Round(float64(v / m.EmbScale)))
+	}
+	m.DeepDense, m.DeepBias, m.Out = w.dd, w.db, w.out
+	m.pack()
+}
+
+// dequantize returns the weights m scores with.
+func dequantize(m *Model) *weights {
+	x := &weights{hash: make([]float32, len(m.Hash)), dense: m.Dense, bias: m.Bias}
+	for i, v := range m.Hash {
+		x.hash[i] = float32(v) * m.HashScale
+	}
+	if len(m.Emb) > 0 {
+		x.deep = true
+		x.emb = make([]float32, len(m.Emb))
+		for i, v := range m.Emb {
+			x.emb[i] = float32(v) * m.EmbScale
+		}
+		x.dd, x.db, x.out = m.DeepDense, m.DeepBias, m.Out
+	}
+	return x
 }
 
 func quantize(w *weights, bits uint8) *Model {
@@ -274,11 +436,7 @@ func trainType(m *Model, wins []window, docs []doc, epochs int, r *rand.Rand) {
 	const bits = 16
 	w := &weights{hash: make([]float32, 1<<bits)}
 	var ss []sample
-	x := &weights{hash: make([]float32, len(m.Hash))}
-	for i, v := range m.Hash {
-		x.hash[i] = float32(v) * m.HashScale
-	}
-	x.dense, x.bias = m.Dense, m.Bias
+	x := dequantize(m)
 	var njb, ninj float64
 	for _, d := range docs {
 		if d.label && d.jb {
@@ -303,7 +461,7 @@ func trainType(m *Model, wins []window, docs []doc, epochs int, r *rand.Rand) {
 		}
 		ss = append(ss, sample{bi, b2f(d.jb), float32(wt)})
 	}
-	sgd(w, wins, ss, epochs, 1e-5, 1e-4, r)
+	sgd(w, wins, ss, epochs, 1e-5, 1e-4, 0, r)
 	q := quantize(w, bits)
 	m.TypeBits, m.Type, m.TypeScale, m.TypeDense, m.TypeBias = bits, q.Hash, q.HashScale, q.Dense, q.Bias
 }
@@ -352,6 +510,32 @@ func calibrate(m *Model, dev []Example, targetFP float64) {
 		b = -a * zt
 	}
 	m.CalA, m.CalB = float32(a), float32(b)
+}
+
+// recallAt is the recall when the threshold lets at most a fraction fpr
+// of the benign examples through.
+func recallAt(m *Model, exs []Example, fpr float64) float64 {
+	var neg, pos []float64
+	for _, e := range exs {
+		z := m.Score(e.Text).Logit
+		if e.Label == 1 {
+			pos = append(pos, z)
+		} else {
+			neg = append(neg, z)
+		}
+	}
+	if len(neg) == 0 || len(pos) == 0 {
+		return math.NaN()
+	}
+	slices.Sort(neg)
+	th := neg[min(len(neg)-1, int(math.Floor(float64(len(neg))*(1-fpr))))]
+	n := 0
+	for _, z := range pos {
+		if z > th {
+			n++
+		}
+	}
+	return float64(n) / float64(len(pos))
 }
 
 // Metrics are binary-classification results at one threshold.

@@ -99,11 +99,11 @@ func TestCorpus(t *testing.T) {
 	}
 	recall, fpr := float64(tp)/float64(len(pos)), float64(fp)/float64(len(neg))
 	t.Logf("corpus recall %.3f (%d/%d), FPR %.3f (%d/%d)", recall, tp, len(pos), fpr, fp, len(neg))
-	if recall < 0.7 {
-		t.Errorf("recall %.3f on the golden positives, want ≥ 0.7", recall)
+	if recall < 0.9 {
+		t.Errorf("recall %.3f on the golden positives, want ≥ 0.9", recall)
 	}
-	if fpr > 0.15 {
-		t.Errorf("FPR %.3f on the golden near-misses, want ≤ 0.15", fpr)
+	if fpr > 0.05 {
+		t.Errorf("FPR %.3f on the golden near-misses, want ≤ 0.05", fpr)
 	}
 }
 
@@ -134,11 +134,39 @@ func TestWrappedAndHardNegatives(t *testing.T) {
 	}
 	recall, fpr := float64(tp)/float64(len(pos)), float64(fp)/float64(len(neg))
 	t.Logf("wrapped recall %.3f (%d/%d), hard-negative FPR %.3f (%d/%d)", recall, tp, len(pos), fpr, fp, len(neg))
-	if recall < 0.6 {
-		t.Errorf("recall %.3f on wrapped attacks, want ≥ 0.6", recall)
+	if recall < 0.93 {
+		t.Errorf("recall %.3f on wrapped attacks, want ≥ 0.93", recall)
 	}
-	if fpr > 0.1 {
-		t.Errorf("FPR %.3f on hard negatives, want ≤ 0.1", fpr)
+	if fpr > 0.06 {
+		t.Errorf("FPR %.3f on hard negatives, want ≤ 0.06", fpr)
+	}
+}
+
+// TestShortAndSystemPrompts runs benign short chat commands, which must
+// all stay well below the balanced threshold (short texts score high only
+// through injection meaning), and benign agent/system prompts in several
+// languages and formats, of which at most one may reach it.
+func TestShortAndSystemPrompts(t *testing.T) {
+	s, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range lines(t, "testdata/short_benign.txt") {
+		if sc := maxScore(scanText(t, s, n)); sc >= 0.3 {
+			t.Errorf("short benign text scored %.2f: %q", sc, n)
+		}
+	}
+	fp := 0
+	sys := lines(t, "testdata/system_prompts.txt")
+	for _, n := range sys {
+		if sc := maxScore(scanText(t, s, n)); sc >= 0.5 {
+			fp++
+			t.Logf("false positive (%.2f): %.80q", sc, n)
+		}
+	}
+	t.Logf("system prompts: %d/%d false positives", fp, len(sys))
+	if fp > 1 {
+		t.Errorf("%d/%d benign system prompts flagged, want ≤ 1", fp, len(sys))
 	}
 }
 
