@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -28,7 +29,8 @@ type scanFinding struct {
 	Start  int     `json:"start"`
 	End    int     `json:"end"`
 	Score  float64 `json:"score"`
-	Rule   string  `json:"rule,omitempty"`
+	Rule   string  `json:"rule,omitempty"`        // the scanner's rule, e.g. a gitleaks rule id
+	Policy string  `json:"policy_rule,omitempty"` // the policy rule that decided the action
 	Action string  `json:"action"`
 }
 
@@ -157,11 +159,9 @@ func scanLine(ctx context.Context, pol *policy.Policy, dir scan.Direction, n int
 	}
 	if err := json.Unmarshal(line, &in); err != nil || in.Text == nil {
 		msg := fmt.Sprintf("line %d: want a JSON object with a string field \"text\"", n)
-		b, _ := json.Marshal(scanResult{Verdict: "error", Scores: map[string]float64{}, Findings: []scanFinding{}, Error: msg})
-		return b
+		return marshal(scanResult{Verdict: "error", Scores: map[string]float64{}, Findings: []scanFinding{}, Error: msg})
 	}
-	b, _ := json.Marshal(ScanText(ctx, pol, dir, *in.Text))
-	return b
+	return marshal(ScanText(ctx, pol, dir, *in.Text))
 }
 
 // ScanText runs the policy over one text, as `rampart scan` reports it.
@@ -170,35 +170,46 @@ func ScanText(ctx context.Context, pol *policy.Policy, dir scan.Direction, text 
 		text = toValidUTF8(text)
 	}
 	t := &scan.Text{Direction: dir, Segments: []scan.Segment{{Role: "user", Path: "text", Text: text}}}
-	d := pol.Scan(ctx, t)
-	res := scanResult{Verdict: d.Action.Verdict(), Scores: map[string]float64{}, Findings: []scanFinding{}, Sanitized: text}
+	var d policy.Decision
+	sanitized := text
+	if dir == scan.Output {
+		// Answers are rewritten as the gateway rewrites them: masks, and
+		// links neutralized rather than masked.
+		var outs []string
+		d, outs = (&guard.Output{Policy: pol}).Check(ctx, t)
+		sanitized = outs[0]
+	} else {
+		d = pol.Scan(ctx, t)
+		if rw := guard.Rewrite(t, &d, redact.NewVault()); rw != nil {
+			if s, ok := rw[0]; ok {
+				sanitized = s
+			}
+		}
+	}
+	res := scanResult{Verdict: d.Action.Verdict(), Scores: map[string]float64{}, Findings: []scanFinding{}, Sanitized: sanitized}
 	for k, v := range d.Scores {
-		res.Scores[k] = v
+		res.Scores[k] = round3(v)
 	}
 	for _, f := range d.Findings {
 		res.Findings = append(res.Findings, scanFinding{
 			Type: f.Type, Start: scan.RuneOffset(text, f.Span.Start), End: scan.RuneOffset(text, f.Span.End),
-			Score: round3(f.Score), Rule: f.Rule, Action: f.Action.String(),
+			Score: round3(f.Score), Rule: f.Finding.Rule, Policy: f.Rule, Action: f.Action.String(),
 		})
 	}
 	for _, f := range d.Failures {
 		res.Error = fmt.Sprintf("scanner %s failed: %v", f.Scanner, f.Err)
 	}
-	if rw := guard.Rewrite(t, &d, vaultFor(dir)); rw != nil {
-		if s, ok := rw[0]; ok {
-			res.Sanitized = s
-		}
-	}
 	return res
 }
 
-// vaultFor returns a per-line pseudonym vault for prompts; answers are
-// only ever masked.
-func vaultFor(dir scan.Direction) *redact.Vault {
-	if dir == scan.Input {
-		return redact.NewVault()
-	}
-	return nil
+// marshal encodes v as one JSON line without HTML escaping, so masks and
+// placeholders (<EMAIL_1>) read as they are.
+func marshal(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
 func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }

@@ -371,14 +371,14 @@ func auditFindings(d *policy.Decision) []audit.Finding {
 	var out []audit.Finding
 	idx := map[string]int{}
 	for _, f := range d.Findings {
-		k := f.Type + "\x00" + f.Scanner + "\x00" + f.Rule
+		k := f.Type + "\x00" + f.Scanner + "\x00" + f.Finding.Rule
 		if i, ok := idx[k]; ok {
 			out[i].Count++
 			out[i].Score = max(out[i].Score, f.Score)
 			continue
 		}
 		idx[k] = len(out)
-		out = append(out, audit.Finding{Type: f.Type, Scanner: f.Scanner, Rule: f.Rule, Count: 1, Score: f.Score, Action: f.Action.String()})
+		out = append(out, audit.Finding{Type: f.Type, Scanner: f.Scanner, Rule: f.Finding.Rule, Count: 1, Score: f.Score, Action: f.Action.String()})
 	}
 	return out
 }
