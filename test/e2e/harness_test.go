@@ -6,6 +6,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -69,3 +70,5 @@ func fakeUpstream(t *testing.T, s *demo.Server) string { return harness.FakeUpst
 func errorCode(t *testing.T, body []byte) string { return harness.ErrorCode(t, body) }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(strings.TrimSpace(s)), v) }
+
+func asAPIError(err error, target **openai.Error) bool { return errors.As(err, target) }
