@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"rampart/internal/auth"
@@ -102,5 +101,3 @@ func (u upstreams) Forward(ctx context.Context, r *gateway.UpstreamRequest) (*ga
 	}
 	return &gateway.UpstreamResponse{Response: resp.Response, Upstream: resp.Upstream}, nil
 }
-
-func trimV1(s string) string { return strings.TrimSuffix(strings.TrimSuffix(s, "/"), "/v1") }

@@ -69,11 +69,6 @@ func prefix(t testing.TB, addr string) string {
 	return p
 }
 
-// rampart runs a CLI command and returns its stdout.
-func rampart(t testing.TB, args ...string) string {
-	t.Helper()
-	return harness.Rampart(t, nil, args...)
-}
 
 type key = harness.Key
 
