@@ -69,7 +69,6 @@ func prefix(t testing.TB, addr string) string {
 	return p
 }
 
-
 type key = harness.Key
 
 // createKey runs `rampart keys create --json` with args (--rpm, --tpm, --tenant…).
