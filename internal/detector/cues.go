@@ -97,9 +97,10 @@ func sortCJK(es []cjkEntry) {
 	}
 }
 
-// wordCues returns the cue categories of a lower-cased word: exact
-// entries, and stems that are a prefix of it (at a rune boundary).
-func wordCues(w []byte) uint32 {
+// wordCues returns the cue categories of a lower-cased word (exact
+// entries, and stems that are a prefix of it at a rune boundary) and the
+// word's FNV-1a hash.
+func wordCues(w []byte) (uint32, uint64) {
 	var cats uint32
 	h := uint64(fnvOffset)
 	for i := 0; i < len(w); i++ {
@@ -108,5 +109,5 @@ func wordCues(w []byte) uint32 {
 			cats |= prefixCues[h]
 		}
 	}
-	return cats | exactTab.get(h)
+	return cats | exactTab.get(h), h
 }

@@ -46,6 +46,7 @@ type extraction struct {
 	psum  []int32         // prefix sums of feature weights (scoring)
 	bsum  [][Hidden]int32 // prefix sums of embedding rows over blocks (scoring)
 	bcnt  []int32         // prefix counts of word features over blocks
+	blk   []blockSum      // per block of stride tokens (see summarize)
 
 	docCats uint32 // union of the cue categories of all tokens
 }
@@ -160,11 +161,8 @@ func (x *extraction) extract(text string) {
 			x.runes = append(x.runes, r)
 			j += size
 		}
-		h := uint64(fnvOffset)
-		for _, b := range x.buf {
-			h = (h ^ uint64(b)) * fnvPrime
-		}
-		x.addToken(int32(i), int32(j), h, prev, wordCues(x.buf))
+		cats, h := wordCues(x.buf)
+		x.addToken(int32(i), int32(j), h, prev, cats)
 		x.toks[len(x.toks)-1].odd = oddWord(text[i:j])
 		x.charGrams()
 		prev = h
@@ -175,6 +173,32 @@ func (x *extraction) extract(text string) {
 	}
 	flushCJK(len(text))
 	x.conjoin()
+	x.summarize()
+}
+
+// blockSum is what the dense features need of a block of stride tokens.
+type blockSum struct {
+	cats, conj uint32
+	sym, odd   int32
+}
+
+// summarize aggregates the tokens of each block of stride tokens, so the
+// dense features of a window (which starts on a block boundary and ends
+// on one or at the end of the text) cost O(blocks), not O(tokens).
+func (x *extraction) summarize() {
+	x.blk = x.blk[:0]
+	for a := 0; a < len(x.toks); a += stride {
+		var s blockSum
+		for _, t := range x.toks[a:min(a+stride, len(x.toks))] {
+			s.cats |= t.cats
+			s.conj |= t.conj
+			s.sym += int32(t.sym)
+			if t.odd {
+				s.odd++
+			}
+		}
+		x.blk = append(x.blk, s)
+	}
 }
 
 // unusual marks the ASCII symbols that are rare in prose and frequent in

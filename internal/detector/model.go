@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
+	"slices"
 	"sync"
 )
 
@@ -110,13 +112,19 @@ func windows(n int, fn func(a, b int)) {
 	fn(0, n)
 }
 
-// dense fills d with the window's cue features.
-func (x *extraction) dense(a, b int, d *[nDense]float32) {
+// dense fills d with the cue features of window [a, b) and returns the
+// set of its non-zero entries (bit k for d[k]). Windows start on a block
+// boundary and end on one or at the end of the text.
+func (x *extraction) dense(a, b int, d *[nDense]float32) uint64 {
 	var cats, conj uint32
-	for t := a; t < b; t++ {
-		cats |= x.toks[t].cats
-		conj |= x.toks[t].conj
+	var sym, odd int32
+	for _, s := range x.blk[a/stride : (b+stride-1)/stride] {
+		cats |= s.cats
+		conj |= s.conj
+		sym += s.sym
+		odd += s.odd
 	}
+	nz := uint64(cats) | uint64(conj)<<numCats
 	for c := 0; c < numCats; c++ {
 		d[c] = float32(cats >> c & 1)
 	}
@@ -128,28 +136,41 @@ func (x *extraction) dense(a, b int, d *[nDense]float32) {
 	}
 	o := numCats + len(conjunctions)
 	d[o] = float32(min(n, 3)) / 3
+	if n > 0 {
+		nz |= 1 << o
+	}
 	o++
 	for k, p := range pairs {
-		d[o+k] = b2f(cats&p[0] != 0 && cats&p[1] != 0)
+		on := cats&p[0] != 0 && cats&p[1] != 0
+		d[o+k] = b2f(on)
+		if on {
+			nz |= 1 << (o + k)
+		}
 	}
 	o += len(pairs)
 	// The same pairs over the whole text: a scenario set up in one
 	// window and the request made in another.
 	for k, p := range pairs {
-		d[o+k] = b2f(x.docCats&p[0] != 0 && x.docCats&p[1] != 0)
-	}
-	o += len(pairs)
-	var sym, odd int
-	for t := a; t < b; t++ {
-		sym += int(x.toks[t].sym)
-		if x.toks[t].odd {
-			odd++
+		on := x.docCats&p[0] != 0 && x.docCats&p[1] != 0
+		d[o+k] = b2f(on)
+		if on {
+			nz |= 1 << (o + k)
 		}
 	}
+	o += len(pairs)
 	nt := float32(max(b-a, 1))
 	d[o] = min(float32(sym)/nt, 2) / 2
 	d[o+1] = min(float32(odd)*2/nt, 1)
+	if sym > 0 {
+		nz |= 1 << o
+	}
+	if odd > 0 {
+		nz |= 1 << (o + 1)
+	}
+	return nz
 }
+
+var _ = [1]struct{}{}[max(0, nDense-64)] // the non-zero set of dense features fits a uint64
 
 // pairs are categories that, seen anywhere in the same window, frame a
 // request: a fictional or role-play wrapper around harmful matter, or
@@ -182,20 +203,20 @@ func (m *Model) Score(text string) Result {
 	defer pool.Put(x)
 	x.extract(text)
 	if len(x.toks) == 0 {
-		var s [Hidden]float32
+		var s [Hidden]int32
 		var d [nDense]float32
-		z := float64(m.Bias) + m.deep(&s, 0, 0, &d)
+		z := float64(m.Bias) + m.deep(&s, &s, 0, &d, 0)
 		return Result{Score: sigmoid(float64(m.CalA)*z + float64(m.CalB)), Logit: z}
 	}
 	mask := uint32(len(m.Hash) - 1)
 	// Prefix sums of quantized weights over features, so each window
 	// costs O(1) however much windows overlap.
-	x.psum = x.psum[:0]
+	x.psum = slices.Grow(x.psum[:0], len(x.feats)+1)[:len(x.feats)+1]
 	var acc int32
-	x.psum = append(x.psum, 0)
-	for _, f := range x.feats {
+	x.psum[0] = 0
+	for i, f := range x.feats {
 		acc += int32(m.Hash[f&mask])
-		x.psum = append(x.psum, acc)
+		x.psum[i+1] = acc
 	}
 	hasDeep := len(m.emb4) > 0
 	if hasDeep {
@@ -214,17 +235,14 @@ func (m *Model) Score(text string) Result {
 		if n := hi - lo; n > 0 {
 			z += float64(m.HashScale) * float64(x.psum[hi]-x.psum[lo]) / norm(n, minFeats)
 		}
-		x.dense(a, b, &d)
-		for k, v := range d {
-			z += float64(m.Dense[k] * v)
+		nz := x.dense(a, b, &d)
+		for k := nz; k != 0; k &= k - 1 {
+			i := bits.TrailingZeros64(k)
+			z += float64(m.Dense[i] * d[i])
 		}
 		if hasDeep {
 			bl, bh := a/stride, (b+stride-1)/stride
-			var s [Hidden]float32
-			for j := range s {
-				s[j] = float32(x.bsum[bh][j] - x.bsum[bl][j])
-			}
-			z += m.deep(&s, m.EmbScale, int(x.bcnt[bh]-x.bcnt[bl]), &d)
+			z += m.deep(&x.bsum[bl], &x.bsum[bh], int(x.bcnt[bh]-x.bcnt[bl]), &d, nz)
 		}
 		if z > best {
 			best, ba, bb = z, a, b
@@ -240,22 +258,20 @@ func (m *Model) Score(text string) Result {
 	return res
 }
 
-// deep is the non-linear part of a window's logit, given the sum s of the
-// embedding rows of its n word features (times scale) and its dense
-// features.
-func (m *Model) deep(s *[Hidden]float32, scale float32, n int, d *[nDense]float32) float64 {
+// deep is the non-linear part of a window's logit, given the prefix sums
+// lo and hi of the embedding rows around its n word features and its
+// dense features (nz: the non-zero ones).
+func (m *Model) deep(lo, hi *[Hidden]int32, n int, d *[nDense]float32, nz uint64) float64 {
 	h := m.DeepBias
 	if n > 0 {
-		c := scale / float32(norm(n, minWordFeats))
+		c := m.EmbScale / float32(norm(n, minWordFeats))
 		for j := range h {
-			h[j] += c * s[j]
+			h[j] += c * float32(hi[j]-lo[j])
 		}
 	}
-	for k, v := range d {
-		if v == 0 {
-			continue
-		}
-		row := &m.DeepDense[k]
+	for k := nz; k != 0; k &= k - 1 {
+		i := bits.TrailingZeros64(k)
+		v, row := d[i], &m.DeepDense[i]
 		for j := range h {
 			h[j] += v * row[j]
 		}
@@ -273,7 +289,11 @@ func (m *Model) deep(s *[Hidden]float32, scale float32, n int, d *[nDense]float3
 // blocks is unrolled for eight.
 const lanes = Hidden / 4
 
-var _ = [1]struct{}{}[lanes-8] // Hidden must be 32 (blocks is unrolled)
+var _ = [1]struct{}{}[lanes-8] // Hidden must be 32: blocks is unrolled for eight lanes
+
+// embFeats is how many of a token's word features (unigram, bigram) feed
+// the embedding.
+const embFeats = 2
 
 // pack builds the packed embedding: each int8 weight plus 128 (0…255) in
 // a 16-bit lane, four lanes to a uint64, so one addition sums four hidden
@@ -306,8 +326,10 @@ func (x *extraction) blocks(emb4 []uint64) {
 		var c int32
 		for t := a; t < min(a+stride, len(x.toks)); t++ {
 			tk := &x.toks[t]
-			for _, f := range x.feats[tk.feat : tk.feat+int32(tk.nw)] {
-				row := (*[8]uint64)(emb4[int(f&mask)*lanes:])
+			fs := x.feats[tk.feat:]
+			n := min(int(tk.nw), embFeats)
+			for k := range n {
+				row := (*[8]uint64)(emb4[int(fs[k]&mask)*lanes:])
 				w0 += row[0]
 				w1 += row[1]
 				w2 += row[2]
@@ -317,7 +339,7 @@ func (x *extraction) blocks(emb4 []uint64) {
 				w6 += row[6]
 				w7 += row[7]
 			}
-			c += int32(tk.nw)
+			c += int32(n)
 		}
 		w := [lanes]uint64{w0, w1, w2, w3, w4, w5, w6, w7}
 		for q, v := range w {

@@ -215,7 +215,7 @@ func extractDocs(exs []Example) ([]window, []doc) {
 			w := window{feats: slices.Clone(x.featRange(a, b)), doc: int32(i)}
 			for t := a; t < b; t++ {
 				tk := &x.toks[t]
-				w.wfeats = append(w.wfeats, x.feats[tk.feat:tk.feat+int32(tk.nw)]...)
+				w.wfeats = append(w.wfeats, x.feats[tk.feat:tk.feat+int32(min(int(tk.nw), embFeats))]...)
 			}
 			x.dense(a, b, &w.dense)
 			wins = append(wins, w)
