@@ -86,8 +86,12 @@ func (c *Checkpoint) message() []byte {
 
 // signCheckpoint returns a checkpoint over (seq, hash, floor) signed now.
 func signCheckpoint(key ed25519.PrivateKey, seq uint64, hash string, floor uint64, now time.Time) Checkpoint {
-	pub := key.Public().(ed25519.PublicKey)
-	c := Checkpoint{Type: "checkpoint", Seq: seq, Hash: hash, Floor: floor, Time: now.UTC().Format(time.RFC3339Nano), KeyID: KeyID(pub)}
+	return signCheckpointID(key, KeyID(key.Public().(ed25519.PublicKey)), seq, hash, floor, now)
+}
+
+// signCheckpointID is signCheckpoint with the key's KeyID already known.
+func signCheckpointID(key ed25519.PrivateKey, keyID string, seq uint64, hash string, floor uint64, now time.Time) Checkpoint {
+	c := Checkpoint{Type: "checkpoint", Seq: seq, Hash: hash, Floor: floor, Time: now.UTC().Format(time.RFC3339Nano), KeyID: keyID}
 	c.Sig = base64.StdEncoding.EncodeToString(ed25519.Sign(key, c.message()))
 	return c
 }

@@ -24,6 +24,7 @@ type Log struct {
 	logger  *slog.Logger
 	hasher  Hasher
 	signer  ed25519.PrivateKey
+	keyID   string          // KeyID of signer's public key
 	keyring *secret.Keyring // nil: content stored unencrypted
 	store   *sqlStore
 
@@ -36,6 +37,10 @@ type Log struct {
 	done   chan struct{} // writer exited
 	stop   chan struct{} // stops the retention loop
 	bg     sync.WaitGroup
+
+	// head is the head the writer committed last (nil: unknown, read it
+	// from the store). Only the writer goroutine uses it.
+	head *headState
 
 	recorded atomic.Uint64
 	failed   atomic.Uint64
@@ -76,6 +81,7 @@ func Open(cfg Config, dataDir, databaseURL string, logger *slog.Logger) (*Log, e
 	if l.signer, err = loadSigningKey(cfg.SigningKeyFile, dataDir, true); err != nil {
 		return nil, err
 	}
+	l.keyID = KeyID(l.signer.Public().(ed25519.PublicKey))
 	if l.keyring, err = cfg.Encryption.Load(); err != nil {
 		return nil, fmt.Errorf("audit encryption: %w", err)
 	}
@@ -373,12 +379,53 @@ func (l *Log) commit(batch []*pending) {
 
 // appendBatch links the batch to the chain head and commits it with a new
 // signed head (and a stored checkpoint every CheckpointInterval records).
+//
+// The writer is normally the only appender, so it keeps the head it
+// committed last (l.head) instead of reading it back in every batch. The
+// head update is conditional on the stored head still being that one; if
+// another process appended, pruned or checkpointed in between, or a
+// statement fails, the batch is retried once on the head read under the
+// lock.
 func (l *Log) appendBatch(ctx context.Context, batch []*pending) error {
+	if h := l.head; h != nil {
+		l.head = nil
+		tx, err := l.store.beginAt(ctx, h)
+		if err != nil {
+			return err
+		}
+		next, err := l.appendIn(ctx, tx, batch)
+		if err == nil {
+			if err = tx.commit(); err == nil {
+				l.head = next
+			}
+			return err
+		}
+		tx.rollback()
+		if !errors.Is(err, errHeadMoved) {
+			l.logger.Debug("audit append on the remembered head failed; retrying on the stored head", "err", err)
+		}
+	}
 	tx, err := l.store.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.rollback()
+	next, err := l.appendIn(ctx, tx, batch)
+	if err != nil {
+		return err
+	}
+	if err := tx.commit(); err != nil {
+		return err
+	}
+	l.head = next
+	return nil
+}
+
+// appendIn links batch to tx's head, moves the head and inserts the
+// records, and returns the new head. The head is moved first: with a
+// remembered head that is the check that nobody else appended (and in
+// PostgreSQL it locks the head row before the inserts).
+func (l *Log) appendIn(ctx context.Context, tx *appendTx, batch []*pending) (*headState, error) {
 	seq, prev, floor, lastCP := uint64(0), ZeroHash, uint64(1), uint64(0)
 	if h := tx.head; h != nil {
 		seq, prev, floor, lastCP = h.Seq, h.Hash, h.Floor, h.LastCP
@@ -392,20 +439,36 @@ func (l *Log) appendBatch(ctx context.Context, batch []*pending) error {
 		prev = p.rec.Hash
 		recs[i], times[i] = &p.rec, p.timeNs
 	}
-	if err := tx.insert(ctx, recs, times); err != nil {
-		return err
-	}
-	now := time.Now()
-	if seq-lastCP >= uint64(l.cfg.CheckpointInterval) {
-		if err := tx.putCheckpoint(ctx, signCheckpoint(l.signer, seq, prev, floor, now)); err != nil {
-			return err
-		}
+	// One signature per batch: the new head, also stored as a permanent
+	// checkpoint every CheckpointInterval records.
+	cp := l.sign(seq, prev, floor, time.Now())
+	storeCP := seq-lastCP >= uint64(l.cfg.CheckpointInterval)
+	if storeCP {
 		lastCP = seq
 	}
-	if err := tx.setHead(ctx, headState{Checkpoint: signCheckpoint(l.signer, seq, prev, floor, now), LastCP: lastCP}); err != nil {
-		return err
+	next := &headState{Checkpoint: cp, LastCP: lastCP}
+	if tx.head == nil {
+		// Empty chain (or the PostgreSQL placeholder): nothing to move
+		// conditionally; the upsert below creates the head.
+		tx.cached = false
 	}
-	return tx.commit()
+	if err := tx.setHead(ctx, *next); err != nil {
+		return nil, err
+	}
+	if err := tx.insert(ctx, recs, times); err != nil {
+		return nil, err
+	}
+	if storeCP {
+		if err := tx.putCheckpoint(ctx, cp); err != nil {
+			return nil, err
+		}
+	}
+	return next, nil
+}
+
+// sign returns a checkpoint over (seq, hash, floor) signed with the log's key.
+func (l *Log) sign(seq uint64, hash string, floor uint64, now time.Time) Checkpoint {
+	return signCheckpointID(l.signer, l.keyID, seq, hash, floor, now)
 }
 
 // Checkpoint stores a signed checkpoint of the current head now (Close
@@ -420,11 +483,11 @@ func (l *Log) Checkpoint(ctx context.Context) error {
 	if h == nil || h.LastCP == h.Seq {
 		return nil
 	}
-	now := time.Now()
-	if err := tx.putCheckpoint(ctx, signCheckpoint(l.signer, h.Seq, h.Hash, h.Floor, now)); err != nil {
+	cp := l.sign(h.Seq, h.Hash, h.Floor, time.Now())
+	if err := tx.putCheckpoint(ctx, cp); err != nil {
 		return err
 	}
-	if err := tx.setHead(ctx, headState{Checkpoint: signCheckpoint(l.signer, h.Seq, h.Hash, h.Floor, now), LastCP: h.Seq}); err != nil {
+	if err := tx.setHead(ctx, headState{Checkpoint: cp, LastCP: h.Seq}); err != nil {
 		return err
 	}
 	return tx.commit()
@@ -451,7 +514,7 @@ func (l *Log) Prune(ctx context.Context, cutoff time.Time) (uint64, error) {
 	if err := tx.prune(ctx, k); err != nil {
 		return 0, err
 	}
-	if err := tx.setHead(ctx, headState{Checkpoint: signCheckpoint(l.signer, h.Seq, h.Hash, k+1, time.Now()), LastCP: h.LastCP}); err != nil {
+	if err := tx.setHead(ctx, headState{Checkpoint: l.sign(h.Seq, h.Hash, k+1, time.Now()), LastCP: h.LastCP}); err != nil {
 		return 0, err
 	}
 	if err := tx.commit(); err != nil {

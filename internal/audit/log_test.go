@@ -174,3 +174,54 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("empty config: %v", err)
 	}
 }
+
+// TestSQLiteTwoWritersAndCheckpoints appends to one SQLite chain from two
+// Logs (two processes on one file) while a third stores checkpoints. Each
+// writer remembers the head it committed last; every move of the head by
+// another writer must be noticed, or the chain would fork.
+func TestSQLiteTwoWritersAndCheckpoints(t *testing.T) {
+	l1, dir := openTest(t, Config{CheckpointInterval: 7})
+	l2, err := Open(Config{CheckpointInterval: 7}, dir, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l3, err := Open(Config{}, dir, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { recordN(t, l2, 150, 3); close(done) }()
+	stop := make(chan struct{})
+	cpDone := make(chan struct{})
+	go func() {
+		defer close(cpDone)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+				if err := l3.Checkpoint(context.Background()); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}
+	}()
+	recordN(t, l1, 150, 3)
+	<-done
+	close(stop)
+	<-cpDone
+	for _, l := range []*Log{l1, l2, l3} {
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := OpenReader(Config{}, dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if n, err := r.Verify(context.Background(), nil); err != nil || n != 300 {
+		t.Fatalf("verify = %d, %v; want 300", n, err)
+	}
+}

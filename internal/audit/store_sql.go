@@ -36,6 +36,11 @@ type sqlStore struct {
 	r      *sql.DB
 	prefix string
 	desc   string // for messages: a path or a URL without password
+
+	// The writer's statements, prepared once on w for the store's life
+	// (the group-commit writer runs them in every batch).
+	insertRec *sql.Stmt // one record
+	moveHead  *sql.Stmt // the head update, only if the head is still the one given
 }
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,40}$`)
@@ -141,10 +146,27 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 			return err
 		}
 	}
-	return nil
+	return s.prepare(ctx)
+}
+
+func (s *sqlStore) prepare(ctx context.Context) error {
+	var err error
+	s.insertRec, err = s.w.PrepareContext(ctx, fmt.Sprintf(`INSERT INTO %s (seq, time_ns, prev, hash, event) VALUES (%s,%s,%s,%s,%s)`,
+		s.t("records"), s.ph(1), s.ph(2), s.ph(3), s.ph(4), s.ph(5)))
+	if err != nil {
+		return err
+	}
+	s.moveHead, err = s.w.PrepareContext(ctx, fmt.Sprintf(`UPDATE %s SET seq = %s, hash = %s, floor = %s, time = %s, key_id = %s, sig = %s, last_cp = %s WHERE id = 1 AND seq = %s AND hash = %s AND floor = %s AND last_cp = %s`,
+		s.t("head"), s.ph(1), s.ph(2), s.ph(3), s.ph(4), s.ph(5), s.ph(6), s.ph(7), s.ph(8), s.ph(9), s.ph(10), s.ph(11)))
+	return err
 }
 
 func (s *sqlStore) close() error {
+	for _, st := range []*sql.Stmt{s.insertRec, s.moveHead} {
+		if st != nil {
+			st.Close()
+		}
+	}
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
@@ -187,6 +209,26 @@ type appendTx struct {
 	s    *sqlStore
 	tx   *sql.Tx
 	head *headState // nil: empty chain
+	// cached: head is the writer's memory of its last commit, not read in
+	// this transaction; setHead then only succeeds if the stored head is
+	// still that one (errHeadMoved otherwise).
+	cached bool
+}
+
+// errHeadMoved reports that the stored head is not the one the writer
+// remembered: another process appended, pruned or checkpointed.
+var errHeadMoved = errors.New("audit: chain head moved")
+
+// beginAt starts an append transaction on top of head, the head this
+// process committed last, without reading it back. The head update
+// (setHead) is conditional on the stored head still being head, and in
+// PostgreSQL it takes the head row's lock, so call it before insert.
+func (s *sqlStore) beginAt(ctx context.Context, head *headState) (*appendTx, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &appendTx{s: s, tx: tx, head: head, cached: true}, nil
 }
 
 func (s *sqlStore) begin(ctx context.Context) (*appendTx, error) {
@@ -217,6 +259,17 @@ const insertChunk = 400
 
 func (a *appendTx) insert(ctx context.Context, recs []*StoredRecord, timesNs []int64) error {
 	s := a.s
+	if s.kind == SinkSQLite || len(recs) == 1 {
+		// SQLite runs in-process: one prepared statement per record costs
+		// less than preparing a multi-row statement for each batch.
+		st := a.tx.StmtContext(ctx, s.insertRec)
+		for i, r := range recs {
+			if _, err := st.ExecContext(ctx, int64(r.Seq), timesNs[i], r.Prev, r.Hash, string(r.Event)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	for start := 0; start < len(recs); start += insertChunk {
 		end := min(start+insertChunk, len(recs))
 		var b strings.Builder
@@ -248,6 +301,19 @@ func (a *appendTx) putCheckpoint(ctx context.Context, c Checkpoint) error {
 
 func (a *appendTx) setHead(ctx context.Context, h headState) error {
 	s := a.s
+	if a.cached {
+		old := a.head
+		res, err := a.tx.StmtContext(ctx, s.moveHead).ExecContext(ctx,
+			int64(h.Seq), h.Hash, int64(h.Floor), h.Time, h.KeyID, h.Sig, int64(h.LastCP),
+			int64(old.Seq), old.Hash, int64(old.Floor), int64(old.LastCP))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return errHeadMoved
+		}
+		return nil
+	}
 	_, err := a.tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %s (id, seq, hash, floor, time, key_id, sig, last_cp) VALUES (1,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, floor = excluded.floor, time = excluded.time, key_id = excluded.key_id, sig = excluded.sig, last_cp = excluded.last_cp`,
 		s.t("head"), s.ph(1), s.ph(2), s.ph(3), s.ph(4), s.ph(5), s.ph(6), s.ph(7)),
 		int64(h.Seq), h.Hash, int64(h.Floor), h.Time, h.KeyID, h.Sig, int64(h.LastCP))
