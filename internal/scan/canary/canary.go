@@ -204,13 +204,22 @@ func lower(r rune) rune {
 // gram is the length of the substrings indexed for overlap search.
 const gram = 12
 
-// index is a normalized system prompt and the positions of its grams.
+// index is a normalized system prompt and the positions of its grams, in
+// a chained hash table: head[bucket(h)] is 1 + the first position whose
+// gram falls in the bucket, next[pos] is 1 + the following one, and
+// hashes[pos] is the position's gram hash. Two slices and no map, so
+// building it for each request's system prompt costs a few allocations.
 type index struct {
 	text   string
-	grams  map[uint64][]int32
-	filter []uint64 // one bit per hash bucket of the indexed grams
+	head   []int32
+	next   []int32
+	hashes []uint64
 	shift  uint
 }
+
+// maxSame bounds the positions kept per gram hash (a system prompt of
+// one repeated character would otherwise make every lookup linear).
+const maxSame = 16
 
 // Grams are hashed with a polynomial rolling hash, so the answer is
 // hashed in one pass; a bit filter skips the map for almost every gram
@@ -226,11 +235,6 @@ var hashPow = func() uint64 {
 }()
 
 func (x *index) bucket(h uint64) uint64 { return (h * 0x9e3779b97f4a7c15) >> x.shift }
-
-func (x *index) has(h uint64) bool {
-	b := x.bucket(h)
-	return x.filter[b>>6]&(1<<(b&63)) != 0
-}
 
 // normalize lower-cases s and collapses whitespace runs into one space;
 // offs maps every byte of the result to its byte offset in s (plus one
@@ -306,11 +310,15 @@ func (s *Scanner) index(c *scan.Context) *index {
 		return idx
 	}
 	txt, _ := normalize(strings.Join(c.System, "\n"), false)
-	bits := uint(10)
-	for 1<<bits < 8*len(txt) && bits < 24 {
+	bits := uint(6)
+	for 1<<bits < 2*len(txt) && bits < 24 {
 		bits++
 	}
-	idx = &index{text: txt, grams: make(map[uint64][]int32, len(txt)), filter: make([]uint64, (1<<bits)/64), shift: 64 - bits}
+	idx = &index{text: txt, head: make([]int32, 1<<bits), shift: 64 - bits}
+	if n := len(txt) - gram + 1; n > 0 {
+		idx.next = make([]int32, n)
+		idx.hashes = make([]uint64, n)
+	}
 	var h uint64
 	for i := 0; i < len(txt); i++ {
 		h = h*hashMul + uint64(txt[i])
@@ -321,11 +329,19 @@ func (s *Scanner) index(c *scan.Context) *index {
 			continue
 		}
 		start := i + 1 - gram
-		if ps := idx.grams[h]; len(ps) < 16 {
-			idx.grams[h] = append(ps, int32(start))
-		}
 		b := idx.bucket(h)
-		idx.filter[b>>6] |= 1 << (b & 63)
+		same := 0
+		for p := idx.head[b]; p != 0 && same < maxSame; p = idx.next[p-1] {
+			if idx.hashes[p-1] == h {
+				same++
+			}
+		}
+		if same >= maxSame {
+			continue
+		}
+		idx.hashes[start] = h
+		idx.next[start] = idx.head[b]
+		idx.head[b] = int32(start + 1)
 	}
 	s.mu.Lock()
 	if old, ok := s.cache[k]; ok {
@@ -345,7 +361,10 @@ func (s *Scanner) index(c *scan.Context) *index {
 // overlap reports every stretch of the answer that repeats the system
 // prompt verbatim for at least MinChars characters or MinWords words.
 func (s *Scanner) overlap(seg int, text string, idx *index) []scan.Finding {
-	ans, offs := normalize(text, true)
+	// The byte offsets back into text are only needed for a finding, so
+	// the common case (no overlap) normalizes without them.
+	ans, _ := normalize(text, false)
+	var offs []int32
 	var fs []scan.Finding
 	var h uint64 // rolling hash of ans[hpos:hpos+gram]
 	hpos := -1
@@ -359,19 +378,21 @@ func (s *Scanner) overlap(seg int, text string, idx *index) []scan.Finding {
 			}
 		}
 		hpos = i
-		if !idx.has(h) {
-			i++
-			continue
-		}
 		best := 0
-		for _, p := range idx.grams[h] {
-			l := 0
-			for i+l < len(ans) && int(p)+l < len(idx.text) && ans[i+l] == idx.text[int(p)+l] {
+		for p := idx.head[idx.bucket(h)]; p != 0; p = idx.next[p-1] {
+			if idx.hashes[p-1] != h {
+				continue
+			}
+			q, l := int(p-1), 0
+			for i+l < len(ans) && q+l < len(idx.text) && ans[i+l] == idx.text[q+l] {
 				l++
 			}
 			best = max(best, l)
 		}
 		if best >= gram && (best >= s.minChars || strings.Count(ans[i:i+best], " ")+1 >= s.minWords) {
+			if offs == nil {
+				_, offs = normalize(text, true)
+			}
 			s0, e0 := i, i+best
 			for s0 < e0 && ans[s0] == ' ' {
 				s0++
