@@ -163,7 +163,7 @@ func (s *Scanner) scanText(seg int, text string) []scan.Finding {
 			}
 		}
 	}
-	if len(s.exact) > 0 || len(s.suffixes) > 0 {
+	if (len(s.exact) > 0 || len(s.suffixes) > 0) && mayHaveRawURL(text) {
 		for _, m := range rawURL.FindAllStringIndex(text, -1) {
 			if inside(covered, m[0]) {
 				continue
@@ -176,6 +176,25 @@ func (s *Scanner) scanText(seg int, text string) []scan.Finding {
 		}
 	}
 	return fs
+}
+
+// mayHaveRawURL reports whether text contains "http" or "www." in any
+// case, without which rawURL cannot match: a literal prefilter that keeps
+// the regexp off the common answer without links.
+func mayHaveRawURL(text string) bool {
+	for i := 0; i+4 <= len(text); i++ {
+		switch text[i] | 0x20 {
+		case 'h':
+			if text[i+1]|0x20 == 't' && text[i+2]|0x20 == 't' && text[i+3]|0x20 == 'p' {
+				return true
+			}
+		case 'w':
+			if text[i+1]|0x20 == 'w' && text[i+2]|0x20 == 'w' && text[i+3] == '.' {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // isImage reports whether the "]" at i closes an image's alt text: the

@@ -98,3 +98,18 @@ func TestPending(t *testing.T) {
 		}
 	}
 }
+
+// TestRawURLPrefilter: the literal prefilter never hides a rawURL match.
+func TestRawURLPrefilter(t *testing.T) {
+	for _, s := range []string{
+		"see https://evil.example/x", "HTTP://A.B", "hTtPs://x.y", "go to WWW.example.com", "www.x",
+		"plain text with no link", "I can't think of", "ht tp://x", "wwwx.com", "",
+	} {
+		if rawURL.MatchString(s) && !mayHaveRawURL(s) {
+			t.Errorf("prefilter rejects %q, which rawURL matches", s)
+		}
+	}
+	if mayHaveRawURL("a plain answer about sourdough and rye") {
+		t.Error("prefilter passes text without http or www.")
+	}
+}
