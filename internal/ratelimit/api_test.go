@@ -152,3 +152,20 @@ concurrency_ttl: 10m
 		t.Fatalf("New without Redis = %T, want *Memory", l)
 	}
 }
+
+func TestHeaderNamesCanonical(t *testing.T) {
+	for _, n := range headerNames {
+		if c := http.CanonicalHeaderKey(n); c != n {
+			t.Errorf("header name %q is not canonical (%q)", n, c)
+		}
+	}
+}
+
+func BenchmarkSetHeaders(b *testing.B) {
+	h := http.Header{}
+	st := Status{LimitRequests: 600, RemainingRequests: 599, ResetRequests: 100 * time.Millisecond, LimitTokens: 100000, RemainingTokens: 99000}
+	b.ReportAllocs()
+	for b.Loop() {
+		st.SetHeaders(h)
+	}
+}

@@ -137,19 +137,58 @@ var NoStatus = Status{LimitRequests: -1, LimitTokens: -1}
 // -reset-requests and the -tokens variants, as OpenAI does; a dimension
 // with a negative Limit is left out (and its headers deleted).
 func (s Status) SetHeaders(h http.Header) {
-	set := func(kind string, limit, remaining int64, reset time.Duration) {
-		if limit < 0 {
-			h.Del("x-ratelimit-limit-" + kind)
-			h.Del("x-ratelimit-remaining-" + kind)
-			h.Del("x-ratelimit-reset-" + kind)
-			return
+	// One buffer holds every value and one slice every header's value
+	// list, so a response pays a few allocations instead of one per
+	// header name, value and list.
+	var buf [96]byte
+	b := buf[:0]
+	var ends [6]int
+	var have [2]bool
+	for i, l := range [2]struct {
+		limit, remaining int64
+		reset            time.Duration
+	}{{s.LimitRequests, s.RemainingRequests, s.ResetRequests}, {s.LimitTokens, s.RemainingTokens, s.ResetTokens}} {
+		if l.limit < 0 {
+			continue
 		}
-		h.Set("x-ratelimit-limit-"+kind, strconv.FormatInt(limit, 10))
-		h.Set("x-ratelimit-remaining-"+kind, strconv.FormatInt(max(remaining, 0), 10))
-		h.Set("x-ratelimit-reset-"+kind, FormatReset(reset))
+		have[i] = true
+		b = strconv.AppendInt(b, l.limit, 10)
+		ends[3*i] = len(b)
+		b = strconv.AppendInt(b, max(l.remaining, 0), 10)
+		ends[3*i+1] = len(b)
+		b = appendReset(b, l.reset)
+		ends[3*i+2] = len(b)
 	}
-	set("requests", s.LimitRequests, s.RemainingRequests, s.ResetRequests)
-	set("tokens", s.LimitTokens, s.RemainingTokens, s.ResetTokens)
+	all := string(b)
+	vals := make([]string, 6)
+	start := 0
+	for i, ok := range have {
+		for k := 3 * i; k < 3*i+3; k++ {
+			if !ok {
+				delete(h, headerNames[k])
+				continue
+			}
+			vals[k] = all[start:ends[k]]
+			start = ends[k]
+			h[headerNames[k]] = vals[k : k+1 : k+1]
+		}
+	}
+}
+
+// headerNames are the rate-limit headers in canonical form, in the order
+// limit, remaining, reset for requests, then for tokens.
+var headerNames = [6]string{
+	"X-Ratelimit-Limit-Requests", "X-Ratelimit-Remaining-Requests", "X-Ratelimit-Reset-Requests",
+	"X-Ratelimit-Limit-Tokens", "X-Ratelimit-Remaining-Tokens", "X-Ratelimit-Reset-Tokens",
+}
+
+// appendReset appends FormatReset(d) to b; the common zero delay costs
+// no allocation.
+func appendReset(b []byte, d time.Duration) []byte {
+	if d <= 0 {
+		return append(b, "0s"...)
+	}
+	return append(b, FormatReset(d)...)
 }
 
 // FormatReset formats a reset delay like OpenAI: "0s", "20ms", "1s",
