@@ -135,7 +135,7 @@ func Serve(ctx context.Context, f Flags, stderr io.Writer) error {
 		metrics.LimitStoreUp.Set(1)
 	}
 	cfg.Limits.Hooks = ratelimit.Hooks{
-		OnDecision:   func(backend, outcome string) { metrics.LimitDecisions.WithLabelValues(backend, outcome).Inc() },
+		OnDecision:   metrics.LimitDecision,
 		OnStoreError: func(op string, _ error) { metrics.LimitStoreErrs.WithLabelValues(op).Inc() },
 		OnStoreState: func(up bool) {
 			if up {

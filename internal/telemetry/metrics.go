@@ -40,6 +40,7 @@ type Metrics struct {
 	gateway  children[string, prometheus.Observer]
 	upstream children[string, prometheus.Observer]
 	scanner  children[string, prometheus.Observer]
+	limits   children[[2]string, prometheus.Counter]
 }
 
 type requestLabels struct {
@@ -166,6 +167,14 @@ func (m *Metrics) Request(route, model string, status int, decision string) {
 	k := requestLabels{route: route, model: model, decision: decision, status: status}
 	m.requests.get(k, func() prometheus.Counter {
 		return m.Requests.WithLabelValues(route, model, strconv.Itoa(status), decision)
+	}).Inc()
+}
+
+// LimitDecision counts one rate-limiter decision (the LimitDecisions
+// vector); a ratelimit.Hooks OnDecision hook.
+func (m *Metrics) LimitDecision(backend, outcome string) {
+	m.limits.get([2]string{backend, outcome}, func() prometheus.Counter {
+		return m.LimitDecisions.WithLabelValues(backend, outcome)
 	}).Inc()
 }
 
