@@ -24,12 +24,14 @@ func runTrain(args []string) int {
 	epochs := fs.Int("epochs", 10, "SGD epochs per round")
 	deepBits := fs.Uint("deep-bits", 15, "log2 of the word-embedding table of the hidden layer")
 	linear := fs.Bool("linear", false, "train the linear model alone (no hidden layer)")
+	targetFP := fs.Float64("target-fpr", 0.019, "dev false-positive rate the 0.5 (balanced) threshold is placed at")
+	restarts := fs.Int("restarts", 3, "random initializations per L2 strength (dev picks the model)")
 	quiet := fs.Bool("q", false, "no progress on stderr")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	opt := detector.Options{Data: *data, Seed: *seed, HashBits: uint8(*bits), Epochs: *epochs,
-		DeepBits: uint8(*deepBits), Linear: *linear, Log: os.Stderr}
+		DeepBits: uint8(*deepBits), Linear: *linear, Restarts: *restarts, TargetFP: *targetFP, Log: os.Stderr}
 	if *quiet {
 		opt.Log = nil
 	}

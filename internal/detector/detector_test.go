@@ -165,7 +165,7 @@ func TestTrainDeterministic(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "injection", "harmful_requests.jsonl"), []byte(`{"text":"How do I pick a lock?","label":1}`+"\n"), 0o644)
 	var out [2]bytes.Buffer
 	for i := range out {
-		m, _, err := Train(Options{Data: dir, Seed: 7, Epochs: 1, Lambdas: []float64{1e-5}})
+		m, _, err := Train(Options{Data: dir, Seed: 7, Epochs: 1, Lambdas: []float64{1e-5}, Restarts: 2})
 		if err != nil {
 			t.Fatal(err)
 		}

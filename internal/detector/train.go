@@ -21,6 +21,7 @@ type Options struct {
 	Linear   bool      // no hidden layer (the linear model alone)
 	DeepLR   float64   // learning rate of the hidden layer (default 0.2)
 	Lambdas  []float64 // L2 strengths tried; dev picks one (default 3e-5, 1e-4)
+	Restarts int       // random initializations tried per strength; dev picks one (default 3)
 	Log      io.Writer
 }
 
@@ -231,6 +232,7 @@ type Report struct {
 	TrainDocs     int     `json:"train_docs"`
 	AugmentedDocs int     `json:"augmented_docs"`
 	Lambda        float64 `json:"lambda"`
+	Init          int     `json:"init"`
 	DevAUC        float64 `json:"dev_auc"`
 	DevRecall     float64 `json:"dev_recall"`
 	DevFPR        float64 `json:"dev_fpr"`
@@ -248,13 +250,16 @@ func Train(opt Options) (*Model, Report, error) {
 		opt.Epochs = 10
 	}
 	if opt.TargetFP == 0 {
-		opt.TargetFP = 0.018
+		opt.TargetFP = 0.019
 	}
 	if opt.DeepBits == 0 {
 		opt.DeepBits = 15
 	}
 	if opt.DeepLR == 0 {
 		opt.DeepLR = 0.2
+	}
+	if opt.Restarts == 0 {
+		opt.Restarts = 3
 	}
 	if len(opt.Lambdas) == 0 {
 		opt.Lambdas = []float64{3e-5, 1e-4}
@@ -315,8 +320,9 @@ func Train(opt Options) (*Model, Report, error) {
 	var best *Model
 	var bestRep Report
 	bestKey := -1.0
-	for _, lambda := range opt.Lambdas {
-		r := rand.New(rand.NewPCG(opt.Seed, 1))
+	for run := range len(opt.Lambdas) * opt.Restarts {
+		lambda, restart := opt.Lambdas[run/opt.Restarts], run%opt.Restarts
+		r := rand.New(rand.NewPCG(opt.Seed, 1+uint64(restart)))
 		w := newWeights(opt.HashBits, opt.DeepBits, r)
 		// Round 1: every window carries its document's label.
 		var ss []sample
@@ -354,13 +360,13 @@ func Train(opt Options) (*Model, Report, error) {
 		calibrate(m, dev, opt.TargetFP)
 		rep := Evaluate(m, dev, 0.5)
 		hr := Evaluate(m, heldHarm, 0.5)
-		logf("lambda %g: dev AUC %.4f recall %.4f FPR %.4f (recall at FPR 1%%/2%%: %.4f/%.4f); held-out harmful FPR %.4f",
-			lambda, rep.AUC, rep.Recall, rep.FPR, recallAt(m, dev, 0.01), recallAt(m, dev, 0.02), hr.FPR)
+		logf("lambda %g, init %d: dev AUC %.4f recall %.4f FPR %.4f (recall at FPR 1%%/2%%: %.4f/%.4f); held-out harmful FPR %.4f",
+			lambda, restart, rep.AUC, rep.Recall, rep.FPR, recallAt(m, dev, 0.01), recallAt(m, dev, 0.02), hr.FPR)
 		key := rep.AUC + rep.Recall
 		if key > bestKey {
 			bestKey = key
 			best = m
-			bestRep = Report{Seed: opt.Seed, TrainDocs: len(train), AugmentedDocs: len(aug), Lambda: lambda,
+			bestRep = Report{Seed: opt.Seed, TrainDocs: len(train), AugmentedDocs: len(aug), Lambda: lambda, Init: restart,
 				DevAUC: rep.AUC, DevRecall: rep.Recall, DevFPR: rep.FPR, DevPrecision: rep.Precision, HeldHarmfulFP: hr.FPR}
 		}
 	}
