@@ -17,11 +17,11 @@ const (
 
 // Durability of the SQLite primary store (audit.sync).
 const (
-	// SyncFull (default): WAL with synchronous=FULL. Every commit fsyncs
+	// SyncFull: WAL with synchronous=FULL. Every commit fsyncs
 	// the WAL before Record returns, so an acknowledged event survives a
 	// process crash, an OS crash and a power loss.
 	SyncFull = "full"
-	// SyncNormal: WAL with synchronous=NORMAL. A commit is written to the
+	// SyncNormal (default): WAL with synchronous=NORMAL. A commit is written to the
 	// WAL (the OS page cache) before Record returns and fsynced at WAL
 	// checkpoints: an acknowledged event survives a process crash
 	// (kill -9) but the last commits may be lost on an OS crash or power
@@ -65,7 +65,7 @@ type Config struct {
 	Encryption secret.Config `yaml:"encryption"`
 	// GroupCommit tunes batching of concurrent events.
 	GroupCommit GroupCommitConfig `yaml:"group_commit"`
-	// Sync is the SQLite store's durability: full (default) or normal.
+	// Sync is the SQLite store's durability: normal (default) or full.
 	// See SyncFull and SyncNormal. PostgreSQL follows the server's own
 	// synchronous_commit setting.
 	Sync string `yaml:"sync"`
@@ -240,7 +240,7 @@ func (c *Config) withDefaults() Config {
 		d.Content = ContentHashed
 	}
 	if d.Sync == "" {
-		d.Sync = SyncFull
+		d.Sync = SyncNormal
 	}
 	if d.CheckpointInterval == 0 {
 		d.CheckpointInterval = 1000

@@ -47,12 +47,12 @@ var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,40}$`)
 
 // openSQLite opens (creating if needed) the chain in the SQLite file path.
 //
-// Durability (syncMode, audit.sync): WAL with synchronous=FULL by
-// default, so each commit fsyncs the WAL before Record returns; group
-// commit pays one fsync per batch. "normal" uses synchronous=NORMAL: a
-// commit reaches the OS before Record returns (surviving kill -9) but is
-// fsynced only at WAL checkpoints, so the last commits may be lost on
-// power loss.
+// Durability (syncMode, audit.sync): "normal" (the default) uses WAL
+// with synchronous=NORMAL: a commit reaches the OS before Record returns
+// (surviving kill -9) but is fsynced only at WAL checkpoints, so the last
+// commits may be lost on an OS crash or power loss. "full" uses
+// synchronous=FULL, so each commit fsyncs the WAL before Record returns;
+// group commit pays one fsync per batch.
 func openSQLite(ctx context.Context, path, syncMode string) (*sqlStore, error) {
 	// Create the file 0600 ourselves: SQLite would use 0644, and its
 	// -wal and -shm files copy the database file's mode.

@@ -158,10 +158,10 @@ func grepLines(text, sub string) string {
 // TestKill9LosesNoAcknowledgedRequest kills the gateway with SIGKILL in
 // the middle of concurrent load: every request the client saw answered
 // 200 has its request and response events after a restart, and the chain
-// verifies. It runs with the default durability (audit.sync: full) and
-// with audit.sync: normal, which also survives a process crash.
+// verifies. It runs with the default durability (audit.sync: normal,
+// which survives a process crash) and with audit.sync: full.
 func TestKill9LosesNoAcknowledgedRequest(t *testing.T) {
-	for _, mode := range []string{"", "normal"} {
+	for _, mode := range []string{"", "full"} {
 		name := "sync=" + mode
 		if mode == "" {
 			name = "sync=default"
