@@ -48,7 +48,7 @@ func TestScanContract(t *testing.T) {
 	if len(res) != 5 {
 		t.Fatalf("%d results for 5 non-empty lines", len(res))
 	}
-	if res[0].Verdict != "allow" || len(res[0].Findings) != 0 || res[0].Sanitized != "What is the capital of France?" {
+	if res[0].Verdict != "allow" || res[0].Sanitized != "What is the capital of France?" {
 		t.Errorf("benign: %+v", res[0])
 	}
 	if res[1].Verdict != "block" || res[1].Scores["injection"] < 0.5 {
@@ -56,12 +56,18 @@ func TestScanContract(t *testing.T) {
 	}
 	// Offsets are code points, not bytes.
 	r := res[2]
-	if r.Verdict != "redact" || len(r.Findings) != 1 || r.Findings[0].Type != "EMAIL" {
+	var email *scanFinding
+	for i := range r.Findings {
+		if r.Findings[i].Type == "EMAIL" {
+			email = &r.Findings[i]
+		}
+	}
+	if r.Verdict != "redact" || email == nil {
 		t.Fatalf("email: %+v", r)
 	}
 	runes := []rune("ünïcödé mail: ada@example.com")
-	if got := string(runes[r.Findings[0].Start:r.Findings[0].End]); got != "ada@example.com" {
-		t.Errorf("span [%d,%d) = %q", r.Findings[0].Start, r.Findings[0].End, got)
+	if got := string(runes[email.Start:email.End]); got != "ada@example.com" {
+		t.Errorf("span [%d,%d) = %q", email.Start, email.End, got)
 	}
 	if r.Sanitized != "ünïcödé mail: <EMAIL_1>" {
 		t.Errorf("sanitized %q", r.Sanitized)
@@ -69,7 +75,14 @@ func TestScanContract(t *testing.T) {
 	if res[3].Error == "" {
 		t.Errorf("bad line: %+v", res[3])
 	}
-	if s := res[4]; s.Verdict != "redact" || len(s.Findings) != 1 || s.Findings[0].Type != "SECRET" || s.Findings[0].Rule != "github-pat" || strings.Contains(s.Sanitized, "ghp_") {
+	s := res[4]
+	var secrets []scanFinding
+	for _, f := range s.Findings {
+		if f.Type == "SECRET" {
+			secrets = append(secrets, f)
+		}
+	}
+	if s.Verdict != "redact" || len(secrets) != 1 || secrets[0].Rule != "github-pat" || secrets[0].Start != 19 || strings.Contains(s.Sanitized, "ghp_") {
 		t.Errorf("secret: %+v", s)
 	}
 }
