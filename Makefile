@@ -49,6 +49,7 @@ generate: ## regenerate generated tables (confusables, gitleaks rules)
 
 eval: build ## measure the detectors on the shared dev splits
 	./$(BIN) eval ../shared/datasets/injection/dev.jsonl
+	./$(BIN) eval testdata/ood/all.jsonl
 	./$(BIN) eval ../shared/datasets/pii/dev.jsonl
 	./$(BIN) eval ../shared/datasets/secrets/gitleaks_rule_examples.jsonl
 
