@@ -147,5 +147,6 @@ func Augment(train []Example, seed uint64) []Example {
 		add(d, 0, "benign_document")
 	}
 	moreAugment(seed, shortAttacks, add)
+	oodAugment(seed, add)
 	return out
 }
