@@ -31,6 +31,7 @@ func benchRecord(b *testing.B, syncMode string, writers int) {
 	defer l.Close()
 	ev := testEvent(1)
 	var next atomic.Int64
+	st0 := l.Stats()
 	b.ResetTimer()
 	start, cpu0 := time.Now(), processCPU()
 	var wg sync.WaitGroup
@@ -48,6 +49,8 @@ func benchRecord(b *testing.B, syncMode string, writers int) {
 	wg.Wait()
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
 	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+	st := l.Stats()
+	b.ReportMetric(float64(st.Recorded-st0.Recorded)/float64(max(st.Commits-st0.Commits, 1)), "events/commit")
 }
 
 // processCPU returns the process's user+system CPU time in nanoseconds.

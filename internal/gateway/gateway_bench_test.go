@@ -87,7 +87,8 @@ func (u *memUpstream) Forward(_ context.Context, r *gateway.UpstreamRequest) (*g
 
 type benchSetup struct {
 	noPolicy, noAudit, noLimits, noAnomaly bool
-	scanTime                               *tally // nil: not tallied
+	scanTime                               *tally      // nil: not tallied
+	auditLog                               **audit.Log // set to the audit log, if any
 }
 
 // tally sums the time each scanner reports through the pipeline hook.
@@ -168,6 +169,9 @@ func newBenchServer(b *testing.B, o benchSetup) http.Handler {
 		}
 		b.Cleanup(func() { al.Close() })
 		d.Audit = al
+		if o.auditLog != nil {
+			*o.auditLog = al
+		}
 		content = al.ContentMode()
 	}
 	if !o.noAnomaly {
@@ -212,8 +216,14 @@ func BenchmarkGateway(b *testing.B) {
 		{"bare", benchSetup{noPolicy: true, noAudit: true, noLimits: true, noAnomaly: true}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
+			var al *audit.Log
+			c.o.auditLog = &al
 			h := newBenchServer(b, c.o)
 			serveOne(b, h)
+			var st0 audit.Stats
+			if al != nil {
+				st0 = al.Stats()
+			}
 			b.ReportAllocs()
 			b.SetParallelism(2)
 			start, cpu0 := time.Now(), cpuTime()
@@ -224,6 +234,10 @@ func BenchmarkGateway(b *testing.B) {
 			})
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
 			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+			if al != nil {
+				st := al.Stats()
+				b.ReportMetric(float64(st.Recorded-st0.Recorded)/float64(max(st.Commits-st0.Commits, 1)), "events/commit")
+			}
 		})
 	}
 }
