@@ -49,11 +49,27 @@ type extraction struct {
 	blk   []blockSum      // per block of stride tokens (see summarize)
 
 	docCats uint32 // union of the cue categories of all tokens
+	quoted  bool   // between an opening and a closing quotation mark
+}
+
+// wordByte reports whether b is part of a word (any byte of a non-ASCII
+// character counts: an apostrophe next to one is not a quotation mark).
+func wordByte(b byte) bool { return b >= utf8.RuneSelf || asciiWord[b] }
+
+// quoteRune reports whether r is a quotation mark (ASCII ' is handled
+// by the caller: only at a word boundary, not inside "don't").
+func quoteRune(r rune) bool {
+	switch r {
+	case '"', '“', '”', '„', '«', '»', '「', '」', '『', '』', '‘', '’', '‚', '‹', '›', '＂':
+		return true
+	}
+	return false
 }
 
 func (x *extraction) reset() {
 	x.toks = x.toks[:0]
 	x.feats = x.feats[:0]
+	x.quoted = false
 }
 
 func isCJK(r rune) bool {
@@ -95,6 +111,11 @@ func (x *extraction) extract(text string) {
 			if c == '.' || c == '\n' || c == '!' || c == '?' {
 				prev = 0 // no bigrams across sentences
 			}
+			if c == '\n' {
+				x.quoted = false // an unbalanced quote ends with its line
+			} else if c == '"' || c == '\'' && (i < 2 || !wordByte(text[i-2]) || i >= len(text) || !wordByte(text[i])) {
+				x.quoted = !x.quoted
+			}
 			if c > ' ' {
 				sym = sym*131 + uint64(c)
 				nsym++
@@ -131,6 +152,9 @@ func (x *extraction) extract(text string) {
 		}
 		flushCJK(i)
 		if !wordRune(r) {
+			if quoteRune(r) {
+				x.quoted = !x.quoted
+			}
 			i += size
 			continue
 		}
@@ -244,6 +268,9 @@ func oddWord(w string) bool {
 }
 
 func (x *extraction) addToken(start, end int32, h, prev uint64, cats uint32) {
+	if x.quoted {
+		cats |= 1 << cQuoted
+	}
 	x.toks = append(x.toks, token{start: start, end: end, cats: cats, feat: int32(len(x.feats)), word: h, nw: 1})
 	x.feats = append(x.feats, mix32(h^seedWord))
 	if prev != 0 {

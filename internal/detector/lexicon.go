@@ -22,12 +22,13 @@ const (
 	cComply          // what refusal suppression targets: disclaimers, warnings, caveats, apologies, refusing …
 	cNeg             // negation: not, never, no, without, don't …
 	cEvade           // evasion: undetected, untraceable, without getting caught …
+	cQuoted          // the token is inside quotation marks (set by the tokenizer, no words)
 	numCats
 )
 
 var catNames = [numCats]string{
 	"override", "prior", "instr", "system", "reveal", "secret", "role", "persona",
-	"nolimits", "exfil", "tool", "new", "about", "you", "harm", "frame", "comply", "neg", "evade",
+	"nolimits", "exfil", "tool", "new", "about", "you", "harm", "frame", "comply", "neg", "evade", "quoted",
 }
 
 // conjunctions are pairs of categories that, seen within conjDist tokens
@@ -48,6 +49,9 @@ var conjunctions = [...][2]uint32{
 	{1 << cFrame, 1 << cHarm}, // "in a fictional world … build a bomb"
 	{1 << cHarm, 1 << cEvade}, // "… without getting caught"
 	{1 << cRole, 1 << cHarm},  // "you are a chemist … synthesize"
+	// An attack phrase inside quotation marks: mentioned (a test string,
+	// a report, a translation) more often than used.
+	{1 << cQuoted, 1<<cOverride | 1<<cReveal | 1<<cPersona | 1<<cSystem | 1<<cInstr},
 }
 
 const conjDist = 8
