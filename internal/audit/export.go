@@ -44,7 +44,7 @@ func OpenReader(cfg Config, dataDir, databaseURL string) (*Reader, error) {
 			return nil, fmt.Errorf("no audit log at %s", p)
 		}
 	}
-	s, err := openPrimary(context.Background(), prim, dataDir, databaseURL, cfg.Sync)
+	s, err := openPrimary(context.Background(), prim, dataDir, databaseURL, cfg.Sync, 0)
 	if err != nil {
 		return nil, err
 	}

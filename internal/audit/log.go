@@ -89,7 +89,7 @@ func Open(cfg Config, dataDir, databaseURL string, logger *slog.Logger) (*Log, e
 
 	ctx := context.Background()
 	prim := primarySink(cfg, databaseURL)
-	if l.store, err = openPrimary(ctx, prim, dataDir, databaseURL, cfg.Sync); err != nil {
+	if l.store, err = openPrimary(ctx, prim, dataDir, databaseURL, cfg.Sync, cfg.Timeout.D()); err != nil {
 		return nil, err
 	}
 	for _, sc := range cfg.Sinks {
@@ -132,7 +132,7 @@ func primarySink(cfg Config, databaseURL string) SinkConfig {
 	return SinkConfig{Type: SinkSQLite}
 }
 
-func openPrimary(ctx context.Context, sc SinkConfig, dataDir, databaseURL, syncMode string) (*sqlStore, error) {
+func openPrimary(ctx context.Context, sc SinkConfig, dataDir, databaseURL, syncMode string, lockWait time.Duration) (*sqlStore, error) {
 	if sc.Type == SinkPostgres {
 		u := sc.URL
 		if u == "" {
@@ -150,7 +150,7 @@ func openPrimary(ctx context.Context, sc SinkConfig, dataDir, databaseURL, syncM
 		}
 		p = filepath.Join(dataDir, SQLiteFile)
 	}
-	return openSQLite(ctx, p, syncMode)
+	return openSQLite(ctx, p, syncMode, lockWait)
 }
 
 // Hasher returns the keyed hasher that content and `rampart audit hash` use.
@@ -353,11 +353,11 @@ func (l *Log) commit(batch []*pending) {
 	for i, p := range batch {
 		recs[i] = &p.rec
 	}
-	// SQLite runs in-process and bounds its lock waits with busy_timeout,
-	// so its statements get no deadline: with a cancellable context the
-	// driver starts an interrupt goroutine for every statement (four per
-	// batch), which costs more CPU than the rest of a small batch's SQL.
-	// Callers stay bounded by their own timeout (fail closed) either way.
+	// SQLite runs in-process and its writer connection's busy_timeout is
+	// audit.timeout, so its statements get no deadline: with a
+	// cancellable context the driver starts an interrupt goroutine for
+	// every statement (four per batch). Callers stay bounded by their own
+	// timeout (fail closed) either way.
 	sctx := ctx
 	if l.store.kind == SinkSQLite {
 		sctx = context.Background()

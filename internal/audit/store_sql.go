@@ -53,7 +53,12 @@ var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,40}$`)
 // commits may be lost on an OS crash or power loss. "full" uses
 // synchronous=FULL, so each commit fsyncs the WAL before Record returns;
 // group commit pays one fsync per batch.
-func openSQLite(ctx context.Context, path, syncMode string) (*sqlStore, error) {
+//
+// lockWait bounds how long the writer's connection waits for the
+// database lock (busy_timeout; 10s if zero). The writer runs its
+// statements without a context deadline, so this is what bounds a commit
+// stuck behind another process's lock.
+func openSQLite(ctx context.Context, path, syncMode string, lockWait time.Duration) (*sqlStore, error) {
 	// Create the file 0600 ourselves: SQLite would use 0644, and its
 	// -wal and -shm files copy the database file's mode.
 	if f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600); err == nil {
@@ -63,13 +68,16 @@ func openSQLite(ctx context.Context, path, syncMode string) (*sqlStore, error) {
 	if syncMode == SyncNormal {
 		sync = "NORMAL"
 	}
-	q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")&_pragma=busy_timeout(10000)&_pragma=foreign_keys(0)"
-	w, err := sql.Open("sqlite", "file:"+path+q+"&_txlock=immediate")
+	q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")&_pragma=foreign_keys(0)"
+	if lockWait <= 0 {
+		lockWait = 10 * time.Second
+	}
+	w, err := sql.Open("sqlite", "file:"+path+q+"&_pragma=busy_timeout("+strconv.FormatInt(max(lockWait.Milliseconds(), 1), 10)+")&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
 	w.SetMaxOpenConns(1)
-	r, err := sql.Open("sqlite", "file:"+path+q)
+	r, err := sql.Open("sqlite", "file:"+path+q+"&_pragma=busy_timeout(10000)")
 	if err != nil {
 		w.Close()
 		return nil, err
