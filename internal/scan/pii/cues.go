@@ -41,6 +41,8 @@ var cueList = []struct {
 	{"customer: ", cueName}, {"patient: ", cueName}, {"employee: ", cueName}, {"full name ", cueName},
 	{"je m'appelle ", cueName}, {"ich heiße ", cueName}, {"ich heisse ", cueName}, {"mein name ist ", cueName},
 	{"me llamo ", cueName}, {"mi chiamo ", cueName}, {"meu nome é ", cueName}, {"mijn naam is ", cueName},
+	{"je suis ", cueNamePair}, {"ich bin ", cueNamePair}, {"soy ", cueNamePair}, {"sono ", cueNamePair},
+	{"eu sou ", cueNamePair}, {"ik ben ", cueNamePair},
 	{"directed by ", cueNamePair}, {"starring ", cueNamePair}, {"says ", cueNamePair}, {"said ", cueNameWeak},
 	{"named ", cueNamePair}, {"my kid ", cueNameWeak}, {"my son ", cueNameWeak}, {"my daughter ", cueNameWeak},
 	{"hi ", cueGreeting}, {"hello ", cueGreeting}, {"hey ", cueGreeting}, {"founders: ", cueNameWeak},
@@ -54,7 +56,7 @@ var cueList = []struct {
 	{"address: ", cueAddress}, {"address:\t", cueAddress}, {"address:\n", cueAddress}, {"off at ", cueAddress},
 	{"sent to ", cueAddress}, {"address with ", cueAddress}, {"is at ", cueAddress}, {"meet me at ", cueAddress},
 	{"is on ", cueAddress}, {"lives on ", cueAddress}, {"moved to ", cueAddress}, {"ship to ", cueAddress},
-	{"deliver to ", cueAddress}, {"office at ", cueAddress}, {"it is ", cueAddress}, {"adresse: ", cueAddress},
+	{"deliver to ", cueAddress}, {"office at ", cueAddress}, {"it is ", cueAddress}, {"adresse: ", cueAddress}, {"adresse : ", cueAddress},
 	{"anschrift: ", cueAddress}, {"dirección: ", cueAddress}, {"indirizzo: ", cueAddress}, {"endereço: ", cueAddress},
 	{"mr. ", cueTitle}, {"mr ", cueTitle}, {"mrs. ", cueTitle}, {"mrs ", cueTitle}, {"ms. ", cueTitle},
 	{"ms ", cueTitle}, {"miss ", cueTitle}, {"dr. ", cueTitle}, {"prof. ", cueTitle}, {"sir ", cueTitle},
@@ -63,8 +65,12 @@ var cueList = []struct {
 	{"signor ", cueTitle}, {"signora ", cueTitle},
 	{"born on", cueDOB}, {"born ", cueDOB}, {"date of birth", cueDOB}, {"dob", cueDOB}, {"d.o.b", cueDOB},
 	{"birthday", cueDOB}, {"birth date", cueDOB}, {"birthdate", cueDOB}, {"geboren am", cueDOB},
-	{"né le", cueDOB}, {"née le", cueDOB}, {"fecha de nacimiento", cueDOB},
+	{"né le", cueDOB}, {"née le", cueDOB}, {"né(e) le", cueDOB}, {"date de naissance", cueDOB}, {"fecha de nacimiento", cueDOB},
+	{"nacido el", cueDOB}, {"nacida el", cueDOB}, {"data di nascita", cueDOB}, {"nato il", cueDOB}, {"nata il", cueDOB},
+	{"data de nascimento", cueDOB}, {"nascido em", cueDOB}, {"nascida em", cueDOB}, {"geburtsdatum", cueDOB},
+	{"geboortedatum", cueDOB}, {"geboren op", cueDOB}, {"data urodzenia", cueDOB},
 	{"passport", cuePassport}, {"reisepass", cuePassport}, {"passeport", cuePassport}, {"pasaporte", cuePassport},
+	{"passaporto", cuePassport}, {"passaporte", cuePassport}, {"paspoort", cuePassport}, {"paszport", cuePassport},
 }
 
 // streetWords are street types in several languages. Entries ending in
@@ -167,8 +173,14 @@ var (
 	cityTailRe     = regexp.MustCompile(`^,?[ \t]+\p{Lu}[\p{L}.'’-]*(?:[ \t]+\p{Lu}[\p{L}.'’-]*){0,2},[ \t]*(?:[A-Z]{2}[ \t]+\d{5}(?:-\d{4})?|[A-Z]{2}\b|\d{4,5})`)
 	unitRe         = regexp.MustCompile(`^(?:,?[ \t]*|\n[ \t]*)(?i:apt\.?|apartment|suite|ste\.?|unit|#|flat|floor)[ \t]*#?[ \t]*[\w-]{1,6}`)
 	// Textual dates after a DOB cue.
-	dobText    = regexp.MustCompile(`(?i)\b(?:\d{1,2}(?:st|nd|rd|th)?[ \t]+(?:of[ \t]+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?[ \t]+\d{4}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?[ \t]+\d{1,2}(?:st|nd|rd|th)?,?[ \t]+\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})\b`)
-	passportRe = regexp.MustCompile(`\b[A-Z0-9]{1,3}[0-9]{5,9}[A-Z0-9]?\b|\b[A-Z]{1,2}[0-9]{6,8}\b`)
+	// Month names: English, French, German, Spanish, Italian, Portuguese,
+	// Dutch (by their first letters).
+	dobText = regexp.MustCompile(`(?i)\b(?:\d{1,2}(?:st|nd|rd|th|er|º|\.)?[ \t]+(?:(?:of|de)[ \t]+)?` + months + `\.?,?[ \t]+(?:de[ \t]+)?\d{4}|` + months + `\.?[ \t]+\d{1,2}(?:st|nd|rd|th)?,?[ \t]+\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})\b`)
+	months  = `(?:jan|feb|f[eé]v|mar|mär|maa|apr|avr|abr|ma[iy]|mei|mag|jun|jui|giu|jul|lug|aug|ao[uû]|ago|sep|set|oct|okt|ott|out|nov|dec|d[eé]c|dez|dic|ene|gen)\pL*`
+	// Passport numbers: one to three letters or digits then digits
+	// (US, UK, ES, IT), or 8–9 capitals and digits with at least two
+	// digits (FR 19AB12345, DE C01X00T47).
+	passportRe = regexp.MustCompile(`\b[A-Z0-9]{1,3}[0-9]{5,9}[A-Z0-9]?\b|\b[A-Z]{1,2}[0-9]{6,8}\b|\b(?:[0-9]{2}[A-Z]{2}[0-9]{5}|[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8})\b`)
 )
 
 // cues runs the context-cued detectors.

@@ -3,6 +3,8 @@ package pii
 import (
 	"net/netip"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 
@@ -13,16 +15,20 @@ import (
 var (
 	phoneBefore = []string{"phone", "tel", "call", "mobile", "cell", "fax", "office", "reach", "answering",
 		"whatsapp", "contact", "ring", "text me", "sms", "message", "registered", "desk", "landline", "home:", "work:", "reach me", "ph.", "ph:", "mob", "dial", "number", "nummer",
-		"telefon", "teléfono", "telefone", "téléphone", "телефон", "handy", "portable", "cellulare"}
+		"telefon", "teléfono", "telefone", "téléphone", "телефон", "handy", "portable", "cellulare",
+		"tél", "appel", "ruf", "anruf", "mobil", "móvil", "llam", "chiam", "ligue", "ligar", "celular", "bel ", "bellen",
+		"zadzwo", "komórk", "電話", "电话", "携帯", "手机", "手機", "座机", "연락처", "전화", "휴대폰", "핸드폰"}
 	phoneAfter = []string{"office", "fax", "mobile", "cell", "home", "work", "(m)", "(w)", "(h)"}
 	notPII     = []string{"order", "invoice", "tracking", "isbn", "issn", "ref", "ticket", "serial", "sku", "part no", "model", "version", "build", "case #", "po #", "confirmation", "transaction", "shipment", "parcel", "item",
 		"license", "licence", "account", "acct", "member", "policy", "routing", "customer id", "employee id", "user id", "id:", "id #", "id number", "zip", "postcode", "postal code", "price", "total", "amount", "$", "€", "£"}
 	strongPhone = []string{"phone", "tel", "call", "mobile", "cell", "fax", "whatsapp", "sms"}
 	ssnWords    = []string{"ssn", "social security", "social sec", "ss#", "ss #", "tin", "taxpayer"}
-	versionCtx  = []string{"version", "ver.", "ver ", "release", "build", "firmware", "v.", "python", "node", "go1", "chrome", "firefox", "kernel", "ios ", "android", "oid"}
-	cardWords   = []string{"card", "visa", "mastercard", "amex", "credit", "debit", "cc", "pan"}
-	passWords   = []string{"passport"}
-	dobWords    = []string{"born", "date of birth", "dob", "d.o.b", "birthday", "birth date", "birthdate", "geboren", "né le", "née le", "nacimiento", "nascimento", "nato il", "nata il"}
+	versionCtx  = []string{"version", "ver.", "ver ", "release", "build", "firmware", "v.", "python", "node", "go1", "chrome", "firefox", "kernel", "ios ", "android", "oid",
+		"chapter", "section", "§", "step", "clause", "article", "figure", "fig.", "table", "rule", "item", "paragraph"}
+	cardWords = []string{"card", "visa", "mastercard", "amex", "credit", "debit", "cc", "pan"}
+	passWords = []string{"passport", "reisepass", "passeport", "pasaporte", "passaporto", "passaporte", "paspoort", "paszport"}
+	dobWords  = []string{"born", "date of birth", "dob", "d.o.b", "birthday", "birth date", "birthdate", "geboren", "né le", "née le", "nacimiento", "nascimento", "nato il", "nata il",
+		"naissance", "nascita", "geboortedatum", "geburtsdatum", "urodzeni", "nacido", "nacida", "nascido", "nascida"}
 )
 
 // cluster is a run of digit groups joined by single separators.
@@ -43,7 +49,7 @@ func (d *detector) numbers() {
 	for i := 0; i < len(t); {
 		c := t[i]
 		startOK := isDigit(c) || ((c == '+' || c == '(') && i+1 < len(t) && isDigit(t[i+1]))
-		if !startOK || (i > 0 && (isAlnum(t[i-1]) || t[i-1] == '.' && i > 1 && isDigit(t[i-2]))) {
+		if !startOK || (i > 0 && (gluedBefore(t, i) || t[i-1] == '.' && i > 1 && isDigit(t[i-2]))) {
 			i++
 			continue
 		}
@@ -126,7 +132,7 @@ func (d *detector) readCluster(t string, i int) (*cluster, int) {
 			break
 		}
 	}
-	if cl.end < len(t) && isAlnum(t[cl.end]) {
+	if cl.end < len(t) && gluedAfter(t, cl.end) {
 		// Glued to letters or more digits: an identifier.
 		k := cl.end
 		for k < len(t) && isAlnum(t[k]) {
@@ -149,6 +155,63 @@ func (d *detector) readCluster(t string, i int) (*cluster, int) {
 		cl.digits = t[cl.start : cl.start+nd] // only its length is read
 	}
 	return cl, max(cl.end, i+1)
+}
+
+// gluedAfter and gluedBefore report a letter or digit touching a number
+// at i: an identifier such as "A1234" or "1234abc". Punctuation such as
+// "、" and scripts written without spaces (Han, kana, Hangul: "电话13800138000")
+// do not glue.
+func gluedAfter(t string, i int) bool {
+	if t[i] < 0x80 {
+		return isAlnum(t[i])
+	}
+	r, _ := utf8.DecodeRuneInString(t[i:])
+	return wordRune(r)
+}
+
+func gluedBefore(t string, i int) bool {
+	if t[i-1] < 0x80 {
+		return isAlnum(t[i-1])
+	}
+	r, _ := utf8.DecodeLastRuneInString(t[:i])
+	return wordRune(r)
+}
+
+func wordRune(r rune) bool {
+	return (unicode.IsLetter(r) || unicode.IsDigit(r) || r == utf8.RuneError) && scriptRegion(r) == ""
+}
+
+// scriptRegion is the phone region a rune's script suggests: Hangul for
+// Korea, kana for Japan, Han for China (kana, when present, wins).
+func scriptRegion(r rune) string {
+	switch {
+	case r < 0x1100:
+		return ""
+	case unicode.Is(unicode.Hangul, r):
+		return "KR"
+	case unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r):
+		return "JP"
+	case unicode.Is(unicode.Han, r):
+		return "CN"
+	}
+	return ""
+}
+
+// textRegion is the region the text's script suggests, or "".
+func textRegion(t string) string {
+	region := ""
+	for _, r := range t {
+		switch scriptRegion(r) {
+		case "":
+		case "CN":
+			region = "CN"
+		case "JP":
+			return "JP"
+		case "KR":
+			return "KR"
+		}
+	}
+	return region
 }
 
 func sepClass(s string) byte {
@@ -238,6 +301,11 @@ func (d *detector) classify(cl *cluster) {
 		return
 	}
 
+	// Three dotted groups of at most three digits (192.168.178, 1.20.3)
+	// are a partial address or a version, not a phone number.
+	if cl.seps == ".." && !cl.plus && !cl.paren && len(cl.groups[0]) <= 3 && len(cl.groups[1]) <= 3 && len(cl.groups[2]) <= 3 {
+		return
+	}
 	d.phone(cl, before(40, phoneBefore) || d.near(e, e+16, phoneAfter))
 }
 
@@ -292,7 +360,32 @@ func (d *detector) phone(cl *cluster, cue bool) {
 	}
 	if p, err := phonenumbers.Parse(raw, d.s.region); err == nil && phonenumbers.IsValidNumber(p) && len(cl.groups) >= 2 {
 		d.add(scan.Phone, "phone-region", s, e, 0.75)
+		return
 	}
+	// A CJK text: the national layout of the region its script suggests
+	// (090-1234-5678 in Japanese, 010-1234-5678 in Korean).
+	if len(cl.groups) >= 2 && cl.digits[0] == '0' && n >= 9 && n <= 12 {
+		if r := d.textRegion(); r != "" && r != d.s.region {
+			if p, err := phonenumbers.Parse(raw, r); err == nil && phonenumbers.IsValidNumber(p) {
+				d.add(scan.Phone, "phone-national", s, e, 0.75)
+			}
+		}
+	}
+}
+
+// textRegion computes textRegion once per text, and only for texts with
+// non-ASCII bytes.
+func (d *detector) textRegion() string {
+	if !d.regionDone {
+		d.regionDone = true
+		for i := 0; i < len(d.text); i++ {
+			if d.text[i] >= 0x80 {
+				d.region = textRegion(d.text[i:])
+				break
+			}
+		}
+	}
+	return d.region
 }
 
 // nanpLayout: (212) 555-0100, 212-555-0100, 212.555.0100, 1-212-555-0100,
@@ -348,16 +441,40 @@ func (d *detector) emails() {
 		}
 		at := last + k
 		last = at + 1
+		// Local part and domain may hold non-ASCII letters (RFC 6531,
+		// IDNA): jürgen@bücher.example, 用户@例子.广告.
 		s := at
-		for s > 0 && isLocal(t[s-1]) {
-			s--
+		for s > 0 {
+			if c := t[s-1]; c < 0x80 {
+				if !isLocal(c) {
+					break
+				}
+				s--
+				continue
+			}
+			r, size := utf8.DecodeLastRuneInString(t[:s])
+			if !idnRune(r) {
+				break
+			}
+			s -= size
 		}
 		for s < at && t[s] == '.' {
 			s++
 		}
 		e := at + 1
-		for e < len(t) && (isAlnum(t[e]) && t[e] < 0x80 || t[e] == '-' || t[e] == '.') {
-			e++
+		for e < len(t) {
+			if c := t[e]; c < 0x80 {
+				if !isAlnum(c) && c != '-' && c != '.' || c == '_' {
+					break
+				}
+				e++
+				continue
+			}
+			r, size := utf8.DecodeRuneInString(t[e:])
+			if !idnRune(r) {
+				break
+			}
+			e += size
 		}
 		for e > at+1 && (t[e-1] == '.' || t[e-1] == '-') {
 			e--
@@ -367,11 +484,15 @@ func (d *detector) emails() {
 		}
 		domain := t[at+1 : e]
 		dot := strings.LastIndexByte(domain, '.')
-		if dot <= 0 || strings.Contains(domain, "..") || len(domain)-dot-1 < 2 {
+		if dot <= 0 || strings.Contains(domain, "..") || utf8.RuneCountInString(domain[dot+1:]) < 2 {
 			continue
 		}
 		tld := domain[dot+1:]
-		if !allLetters(tld) {
+		if !allLetters(tld) || fileExtensions[strings.ToLower(tld)] {
+			continue
+		}
+		// user@host:path is an scp-style remote (git@github.com:org/repo).
+		if e+1 < len(t) && t[e] == ':' && (isAlnum(t[e+1]) || t[e+1] == '/' || t[e+1] == '~') {
 			continue
 		}
 		d.add(scan.Email, "email", s, e, 1)
@@ -383,15 +504,30 @@ func isLocal(c byte) bool {
 	return isAlnum(c) && c < 0x80 || strings.IndexByte(".!#$%&'*+/=?^_`{|}~-", c) >= 0
 }
 
+// idnRune: a non-ASCII letter, digit or combining mark in an
+// internationalized address.
+func idnRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+}
+
+// allLetters: ASCII letters, or an internationalized TLD (letters and marks).
 func allLetters(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i] | 0x20
-		if c < 'a' || c > 'z' {
+	for _, r := range s {
+		if r < 0x80 {
+			if c := byte(r) | 0x20; c < 'a' || c > 'z' {
+				return false
+			}
+		} else if !unicode.IsLetter(r) && !unicode.Is(unicode.Mn, r) {
 			return false
 		}
 	}
 	return s != ""
 }
+
+// fileExtensions are file-name endings that are not top-level domains:
+// icon@2x.png, bundle@3x.webp are file names.
+var fileExtensions = setOf(`png jpg jpeg gif svg webp ico bmp tif tiff avif heic css js mjs cjs jsx tsx json
+	html htm xml yaml yml toml lock pdf txt tgz`)
 
 // ibans finds CCkk followed by 11-30 alphanumerics, optionally in groups
 // of four, and keeps those that pass the length table and mod-97.

@@ -188,6 +188,8 @@ type detector struct {
 	text         string
 	lower        *[]byte
 	out          []match
+	region       string // textRegion, once regionDone
+	regionDone   bool
 }
 
 func (d *detector) add(typ, rule string, start, end int, score float64) {
@@ -262,14 +264,15 @@ func (d *detector) near(from, to int, words []string) bool {
 	}
 	w := (*d.lower)[from:to]
 	for _, k := range words {
-		// The word must start a word ("ver" is not in "server").
+		// The word must start a word ("ver" is not in "server"); words
+		// of scripts written without spaces (电话, 携帯) may start anywhere.
 		for off := 0; off < len(w); {
 			i := bytesIndex(w[off:], k)
 			if i < 0 {
 				break
 			}
 			i += off
-			if i == 0 && from == 0 || i > 0 && !isAlnum(w[i-1]) || i == 0 && !isAlnum((*d.lower)[from-1]) || !isAlnum(k[0]) {
+			if i == 0 && from == 0 || i > 0 && !isAlnum(w[i-1]) || i == 0 && !isAlnum((*d.lower)[from-1]) || !isAlnum(k[0]) || k[0] >= 0x80 {
 				return true
 			}
 			off = i + 1
