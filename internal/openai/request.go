@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
@@ -93,11 +94,24 @@ func ParseRequest(kind Kind, body []byte, lim Limits) (*Request, *Error) {
 	if len(body) == 0 {
 		return nil, invalid("request body is empty; send a JSON object")
 	}
-	if d := jsonDepth(body); d > lim.MaxDepth {
+	d, dup, hasDup := jsonStructure(body)
+	if d > lim.MaxDepth {
 		return nil, invalid("JSON nesting is too deep (%d levels, limit %d)", d, lim.MaxDepth)
 	}
 	if !gjson.ValidBytes(body) {
 		return nil, invalid("request body is not valid JSON")
+	}
+	// Text that is not UTF-8 is read one way by the guardrails and may be
+	// read another way upstream (dropped, replaced or rejected).
+	if !utf8.Valid(body) {
+		return nil, invalid("request body is not valid UTF-8")
+	}
+	// The gateway reads the first of two equal keys, as gjson does, while
+	// most upstreams keep the last one: a body with a duplicate key could
+	// show the guardrails, the model allowlist and the limits one value
+	// and the model another.
+	if hasDup {
+		return nil, invalid("duplicate key %q in a JSON object", truncate(dup, 64))
 	}
 	parsed := gjson.ParseBytes(body)
 	if !parsed.IsObject() {
@@ -243,25 +257,53 @@ func (r *Request) chatSegments(root object, lim Limits) *Error {
 		}
 		// Assistant tool calls and legacy function calls carry arguments
 		// that the model wrote and will read back.
-		for j, tc := range m.Get("tool_calls").Array() {
-			a := tc.Get("function.arguments")
-			if a.Type == gjson.String {
-				r.add(role.Str, p+".tool_calls."+strconv.Itoa(j)+".function.arguments", a.Str)
+		// Text in any other type would reach the model unscanned.
+		tcs := m.Get("tool_calls")
+		if tcs.Exists() && tcs.Type != gjson.Null && !tcs.IsArray() {
+			return invalid("'%s.tool_calls' must be an array", p)
+		}
+		for j, tc := range tcs.Array() {
+			tp := p + ".tool_calls." + strconv.Itoa(j) + ".function.arguments"
+			if !tc.IsObject() {
+				return invalid("'%s.tool_calls.%d' must be an object", p, j)
+			}
+			if err := r.optText(role.Str, tp, tc.Get("function.arguments")); err != nil {
+				return err
 			}
 		}
-		if a := m.Get("function_call.arguments"); a.Type == gjson.String {
-			r.add(role.Str, p+".function_call.arguments", a.Str)
+		if err := r.optText(role.Str, p+".function_call.arguments", m.Get("function_call.arguments")); err != nil {
+			return err
 		}
 		if n := m.Get("name"); n.Exists() && n.Type != gjson.String {
 			return invalid("'%s.name' must be a string", p)
 		}
 	}
 	// Tool descriptions reach the model too.
-	for i, t := range root.Get("tools").Array() {
-		if d := t.Get("function.description"); d.Type == gjson.String {
-			r.add("tool_definition", "tools."+strconv.Itoa(i)+".function.description", d.Str)
+	tools := root.Get("tools")
+	if tools.Exists() && tools.Type != gjson.Null && !tools.IsArray() {
+		return invalid("'tools' must be an array")
+	}
+	for i, t := range tools.Array() {
+		if !t.IsObject() {
+			return invalid("'tools.%d' must be an object", i)
+		}
+		if err := r.optText("tool_definition", "tools."+strconv.Itoa(i)+".function.description", t.Get("function.description")); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// optText adds v, found at path, as a segment: it must be a string when
+// present.
+func (r *Request) optText(role, path string, v gjson.Result) *Error {
+	switch {
+	case !v.Exists() || v.Type == gjson.Null:
+		return nil
+	case v.Type != gjson.String:
+		return invalid("'%s' must be a string", path)
+	}
+	r.add(role, path, v.Str)
 	return nil
 }
 
@@ -438,32 +480,103 @@ func (o object) Get(path string) gjson.Result {
 	panic("openai: key not picked: " + key)
 }
 
-// jsonDepth returns the maximum nesting depth of a JSON document without
-// decoding it (strings are skipped, so brackets inside them don't count).
-func jsonDepth(b []byte) int {
-	depth, maxDepth := 0, 0
-	inStr, esc := false, false
-	for _, c := range b {
-		if inStr {
-			switch {
-			case esc:
-				esc = false
-			case c == '\\':
-				esc = true
-			case c == '"':
-				inStr = false
-			}
-			continue
-		}
+// maxKeyDepth bounds the nesting depth at which jsonStructure still
+// tracks object keys; deeper documents fail the depth limit anyway.
+const maxKeyDepth = 1024
+
+// jsonStructure walks a JSON document once, without decoding it, and
+// returns its maximum nesting depth and the first object key that occurs
+// twice in the same object (decoded, so "a" and "\u0061" are equal), if
+// any. Strings are skipped, so brackets inside them don't count. On invalid
+// JSON the results are meaningless but it never panics.
+func jsonStructure(b []byte) (maxDepth int, dup string, found bool) {
+	type frame struct {
+		obj   bool
+		start int                 // first of this object's keys in keys
+		set   map[string]struct{} // once the object has many keys
+	}
+	var (
+		stack   []frame
+		keys    [][]byte
+		depth   int
+		wantKey bool // the next string in the current object is a key
+	)
+	for i := 0; i < len(b); i++ {
+		c := b[i]
 		switch c {
 		case '"':
-			inStr = true
+			start, esc := i+1, false
+			for i++; i < len(b); i++ {
+				if b[i] == '\\' {
+					esc = true
+					i++
+					continue
+				}
+				if b[i] == '"' {
+					break
+				}
+			}
+			if !wantKey || found || len(stack) == 0 || depth > maxKeyDepth {
+				continue
+			}
+			wantKey = false
+			end := min(i, len(b))
+			k := b[start:end]
+			if esc {
+				var s string
+				if json.Unmarshal(b[start-1:min(end+1, len(b))], &s) != nil {
+					continue
+				}
+				k = []byte(s)
+			}
+			f := &stack[len(stack)-1]
+			if f.set != nil {
+				if _, ok := f.set[string(k)]; ok {
+					dup, found = string(k), true
+				}
+				f.set[string(k)] = struct{}{}
+				continue
+			}
+			for _, o := range keys[f.start:] {
+				if bytes.Equal(o, k) {
+					dup, found = string(k), true
+				}
+			}
+			keys = append(keys, k)
+			if n := len(keys) - f.start; n >= 16 {
+				f.set = make(map[string]struct{}, 2*n)
+				for _, o := range keys[f.start:] {
+					f.set[string(o)] = struct{}{}
+				}
+				keys = keys[:f.start]
+			}
 		case '{', '[':
 			depth++
 			maxDepth = max(maxDepth, depth)
+			wantKey = c == '{'
+			if depth <= maxKeyDepth {
+				stack = append(stack, frame{obj: c == '{', start: len(keys)})
+			}
 		case '}', ']':
+			if depth <= maxKeyDepth && len(stack) > 0 {
+				keys = keys[:stack[len(stack)-1].start]
+				stack = stack[:len(stack)-1]
+			}
 			depth--
+			wantKey = false
+		case ',':
+			wantKey = len(stack) > 0 && depth <= maxKeyDepth && stack[len(stack)-1].obj
 		}
 	}
-	return maxDepth
+	return maxDepth, dup, found
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

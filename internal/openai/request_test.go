@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -169,6 +170,84 @@ func BenchmarkParseRequest1KB(b *testing.B) {
 	for b.Loop() {
 		if _, err := ParseRequest(Chat, body, Limits{}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestParseRequestHostileBodies covers bodies a hostile client sends to
+// make the gateway and the upstream read different requests.
+func TestParseRequestHostileBodies(t *testing.T) {
+	const msgs = `"messages":[{"role":"user","content":"hi"}]`
+	cases := []struct {
+		name, body, msg string
+	}{
+		{"duplicate model", `{"model":"m",` + msgs + `,"model":"other"}`, `duplicate key "model"`},
+		{"duplicate messages", `{"model":"m",` + msgs + `,` + msgs + `}`, `duplicate key "messages"`},
+		{"escaped duplicate", `{"model":"m",` + msgs + `,"mod\u0065l":"other"}`, `duplicate key "model"`},
+		{"duplicate content", `{"model":"m","messages":[{"role":"user","content":"hi","content":"bye"}]}`, `duplicate key "content"`},
+		{"duplicate part text", `{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"a","text":"b"}]}]}`, `duplicate key "text"`},
+		{"duplicate empty key", `{"model":"m",` + msgs + `,"x":{"":1,"":2}}`, `duplicate key ""`},
+		{"duplicate in a large object", `{"model":"m",` + msgs + `,"logit_bias":{` + manyKeys(40) + `,"k7":1}}`, `duplicate key "k7"`},
+		{"invalid UTF-8", "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"h\xffi\"}]}", "UTF-8"},
+		{"tools not an array", `{"model":"m",` + msgs + `,"tools":"x"}`, "'tools' must be an array"},
+		{"tool not an object", `{"model":"m",` + msgs + `,"tools":[5]}`, "'tools.0' must be an object"},
+		{"tool description not a string", `{"model":"m",` + msgs + `,"tools":[{"type":"function","function":{"name":"f","description":{"t":"x"}}}]}`, "description' must be a string"},
+		{"tool call arguments not a string", `{"model":"m","messages":[{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":{"a":"x"}}}]}]}`, "arguments' must be a string"},
+		{"tool_calls not an array", `{"model":"m","messages":[{"role":"assistant","tool_calls":{}}]}`, "tool_calls' must be an array"},
+		{"function_call arguments not a string", `{"model":"m","messages":[{"role":"assistant","function_call":{"name":"f","arguments":[1]}}]}`, "arguments' must be a string"},
+	}
+	for _, c := range cases {
+		_, err := ParseRequest(Chat, []byte(c.body), Limits{})
+		if err == nil {
+			t.Errorf("%s: accepted", c.name)
+			continue
+		}
+		if err.Status != 400 || err.Code != CodeInvalidRequest || !strings.Contains(err.Message, c.msg) {
+			t.Errorf("%s: got %d %s %q, want message containing %q", c.name, err.Status, err.Code, err.Message, c.msg)
+		}
+	}
+}
+
+func manyKeys(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"k%d":1`, i)
+	}
+	return b.String()
+}
+
+// TestParseRequestAcceptsLookalikes keeps bodies that only look like the
+// hostile ones working.
+func TestParseRequestAcceptsLookalikes(t *testing.T) {
+	for _, body := range []string{
+		// The same key in different objects, and key-like strings in values.
+		`{"model":"m","messages":[{"role":"user","content":"hi"},{"role":"user","content":"\"model\":1, \"x\":{"}],"x":{"model":"y"},"y":[{"a":1},{"a":2}]}`,
+		// Unicode escapes, a lone surrogate and non-ASCII text.
+		`{"model":"m","messages":[{"role":"user","content":"h\u00e9llo \ud800 日本語"}]}`,
+		// Null tools and tool calls, and well-formed ones.
+		`{"model":"m","messages":[{"role":"user","content":"hi"}],"tools":null}`,
+		`{"model":"m","messages":[{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"c","content":"ok"}],"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}]}`,
+		// Many distinct keys in one object.
+		`{"model":"m","messages":[{"role":"user","content":"hi"}],"logit_bias":{` + manyKeys(500) + `}}`,
+	} {
+		if _, err := ParseRequest(Chat, []byte(body), Limits{}); err != nil {
+			t.Errorf("%.80s: %v", body, err)
+		}
+	}
+}
+
+func TestJSONStructureDepth(t *testing.T) {
+	for _, c := range []struct {
+		body string
+		want int
+	}{
+		{`{}`, 1}, {`{"a":[{"b":"[[[["}]}`, 3}, {`"\"["`, 0}, {strings.Repeat("[", 2000) + strings.Repeat("]", 2000), 2000},
+	} {
+		if d, _, _ := jsonStructure([]byte(c.body)); d != c.want {
+			t.Errorf("%.40s: depth %d, want %d", c.body, d, c.want)
 		}
 	}
 }
