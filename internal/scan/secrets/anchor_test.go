@@ -48,7 +48,11 @@ func TestAnchoredSameMatches(t *testing.T) {
 			}
 		}
 	}
-	texts = append(texts, "x-api-key=abcdef0123456789XYZ", "my_secret_token_value: 'Zq8Lw3Rt7Yp2Mn5Kd9Hs'",
+	for _, c := range loadOOD(t) {
+		texts = append(texts, c.text)
+	}
+	texts = append(texts, "rootPassword: Zq8!Lw3Rt7", "const stripeApiKey = 'q8Zr5Lw3Tt7Yp2Mn5Kd'", "DBPassword=Zq8!Lw3Rt7",
+		"db_userPassword=Zq8!Lw3Rt7", "compass: N45W", "x-api-key=abcdef0123456789XYZ", "my_secret_token_value: 'Zq8Lw3Rt7Yp2Mn5Kd9Hs'",
 		"curl -u admin:Sup3rS3cret https://x", "Bearer abcdefghij0123456789klmnop", "a.b-c_d.e.f.g.api_key = \"q8Zr5Lw3Tt7Yp2Mn5Kd\"")
 	for _, tx := range texts {
 		lower := lowerASCII(nil, tx)

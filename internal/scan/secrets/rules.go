@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"encoding/base64"
 	"regexp"
 	"strings"
 	"unicode"
@@ -38,13 +39,64 @@ func ownRules() []*rule {
 			before: 256, after: 256,
 		},
 		{
+			// Go's MySQL driver DSN: user:password@tcp(host:port)/db.
+			id:          "connection-string-password",
+			re:          regexp.MustCompile(`([^\s:"'/@(=]{1,64}):([^\s@"']{3,128})@(?:tcp|unix)\(`),
+			secretGroup: 2,
+			keywords:    []string{"@tcp(", "@unix("},
+			check:       func(secret, _, _ string) bool { return !isWeakPlaceholder(secret) },
+			before:      200, after: 8,
+		},
+		{
+			// curl -u user:password with characters gitleaks' pattern
+			// leaves out (*, !, %, …).
+			id:          "curl-auth-user",
+			re:          regexp.MustCompile(`(?:^|\s)(?:-u|--user)(?:=|[ \t]{1,5})([^\s:'"$]{1,64}):([^\s'"$<>\[\](){}]{6,128})(?:\s|$)`),
+			secretGroup: 2,
+			keywords:    []string{"curl"},
+			check:       func(secret, _, _ string) bool { return passwordLike(secret) },
+			before:      0, after: 512,
+		},
+		{
+			// A Telegram bot token anywhere, also in the API URL
+			// (https://api.telegram.org/bot<token>/sendMessage): the bot
+			// ID, a colon, and 35 characters starting with "AA".
+			id:          "telegram-bot-api-token",
+			re:          regexp.MustCompile(`(?:^|[^0-9])([0-9]{8,10}:AA[A-Za-z0-9_\-]{33})(?:[^A-Za-z0-9_\-]|$)`),
+			secretGroup: 1,
+			keywords:    []string{":aa"},
+			pre:         digitsBefore(8),
+			check:       func(secret, _, _ string) bool { return entropy(secret[strings.IndexByte(secret, ':')+1:]) >= 3.5 },
+			before:      16, after: 40,
+		},
+		{
+			// Authorization: Basic base64(user:password).
+			id:          "basic-auth-header",
+			re:          regexp.MustCompile(`(?i)\bbasic[ \t]+([A-Za-z0-9+/]{8,512}={0,2})(?:[^A-Za-z0-9+/=]|$)`),
+			secretGroup: 1,
+			keywords:    []string{"basic"},
+			check:       func(secret, _, _ string) bool { return basicCredentials(secret) },
+			before:      8, after: 520,
+		},
+		{
+			// A secret as the default of an environment lookup:
+			// os.environ.get("DB_PASSWORD", "…"), os.Getenv-style helpers.
+			id:          "generic-secret-assignment",
+			re:          regexp.MustCompile(`(?i)\b(?:getenv|environ\.get|env\.get|env)\(\s*["'][\w.-]*(?:pass|pwd|secret|token|key|credential)[\w.-]*["']\s*,\s*["'\x60]([^"'\x60\s]{6,256})["'\x60]`),
+			secretGroup: 1,
+			keywords:    []string{"getenv", "environ.get", "env.get", "env("},
+			generic:     true,
+			check:       func(secret, _, _ string) bool { return passwordLike(secret) || keyLike(secret) },
+			before:      8, after: 400,
+		},
+		{
 			// password = "…", db_pass: …, "my password is …"
 			id:          "generic-password",
 			re:          regexp.MustCompile(`(?i)(?:^|[^\w])(?:[a-z0-9]{1,20}[_.-])?` + passwordTail),
 			anchored:    regexp.MustCompile(`^(?i:` + passwordTail + `)`),
 			lead:        identLead,
 			secretGroup: 1,
-			keywords:    []string{"pass", "pwd"},
+			keywords:    []string{"pass", "pwd", "kennwort", "wachtwoord", "contrase", "senha"},
 			generic:     true,
 			pre:         operatorAfter,
 			check:       func(secret, _, _ string) bool { return passwordLike(secret) },
@@ -64,6 +116,18 @@ func ownRules() []*rule {
 			pre:      operatorAfter,
 			check:    func(secret, _, _ string) bool { return keyLike(secret) },
 			before:   64, after: 384,
+		},
+		camelRule("generic-password", camelPassword, `["']?[ \t]{0,3}(?:=|:=|:|=>)`+passwordValue, []string{"pass", "pwd"}, func(secret, _, _ string) bool { return passwordLike(secret) }),
+		camelRule("generic-secret-assignment", camelSecret, assignmentRest, []string{"api", "secret", "client", "access", "auth", "refresh", "token", "private"}, func(secret, _, _ string) bool { return keyLike(secret) }),
+		{
+			// A .netrc entry: machine host login user password secret.
+			id:          "generic-password",
+			re:          regexp.MustCompile(`\bmachine[ \t]+\S+[ \t\n]+(?:login[ \t]+\S+[ \t\n]+)?password[ \t]+(\S{3,128})`),
+			secretGroup: 1,
+			keywords:    []string{"machine"},
+			generic:     true,
+			check:       func(secret, _, _ string) bool { return !isWeakPlaceholder(secret) },
+			before:      0, after: 512,
 		},
 		{
 			// gitleaks' non-default Square OAuth secret rule.
@@ -96,13 +160,59 @@ func ownRules() []*rule {
 // The parts of the assignment rules from the name on; identLead checks
 // what comes before it, `(?:^|[^\w])(?:[a-z0-9]{1,20}[_.-])?`, by hand.
 const (
-	passwordTail   = `(?:password|passwd|passphrase|passcode|pwd|pass)["']?[ \t]{0,3}(?:=|:=|:|=>|[ \t]is\b)[ \t]{0,3}["'\x60]?([^\s"'\x60;,<>()\[\]{}]{6,128})`
-	assignmentTail = `(?:api[_.-]?key|apikey|api[_.-]?secret|secret[_.-]?key|secret|client[_.-]?secret|access[_.-]?token|auth[_.-]?token|refresh[_.-]?token|token|private[_.-]?key)["']?[ \t]{0,3}(?:=|:=|:|=>)[ \t]{0,3}["'\x60]?([A-Za-z0-9_\-+/=.~]{12,256})`
+	passwordTail   = `(?:password|passwd|passphrase|passcode|passwort|passe|pwd|pass|kennwort|wachtwoord|contrase(?:ña|na)|senha)` + passwordRest
+	passwordRest   = `["']?` + proseOperator + passwordValue
+	passwordValue  = `[ \t]{0,3}["'\x60]?([^\s"'\x60;,<>()\[\]{}]{6,128})`
+	assignmentTail = `(?:api[_.-]?key|apikey|api[_.-]?secret|secret[_.-]?key|secret|client[_.-]?secret|access[_.-]?token|auth[_.-]?token|refresh[_.-]?token|token|private[_.-]?key)` + assignmentRest
+	assignmentRest = `["']?[ \t]{0,3}(?:=|:=|:|=>)[ \t]{0,3}["'\x60]?([A-Za-z0-9_\-+/=.~]{12,256})`
+
+	// camelCase names: rootPassword, dbPwd, stripeApiKey, slackBotToken.
+	camelPassword = `(?:Password|Passwd|Passphrase|Passcode|Pass|Pwd|PASSWORD|PASSWD|PASS|PWD)`
+	camelSecret   = `(?:Api(?:Key|Secret)|APIKEY|API_KEY|Secret(?:Key)?|SECRET(?:_?KEY)?|ClientSecret|(?:Access|Auth|Refresh|Bot)?Token|TOKEN|PrivateKey)`
 )
+
+// camelRule matches a secret name that ends a camelCase identifier
+// (rootPassword: "root" then the name with a capital), which identLead
+// leaves out because no separator precedes the name.
+func camelRule(id, names, rest string, keywords []string, check func(secret, _, _ string) bool) *rule {
+	return &rule{
+		id:          id,
+		re:          regexp.MustCompile(`\b[a-z][a-zA-Z0-9]{0,30}?` + names + `(?i:` + rest + `)`),
+		anchored:    regexp.MustCompile(`^` + names + `(?i:` + rest + `)`),
+		lead:        camelLead,
+		secretGroup: 1,
+		keywords:    keywords,
+		generic:     true,
+		pre:         assignOperatorAfter,
+		check:       check,
+		before:      64, after: 384,
+	}
+}
+
+// camelLead matches `\b[a-z][a-zA-Z0-9]{0,30}?` ending at k, where the
+// name starts with a capital letter, and returns its start.
+func camelLead(s string, k int) (int, bool) {
+	if k == 0 || !('A' <= s[k] && s[k] <= 'Z') {
+		return 0, false
+	}
+	i := k
+	for i > 0 && k-i <= 31 && isAlnum(s[i-1]) {
+		i--
+	}
+	if k-i < 1 || k-i > 31 || (i > 0 && isWordByte(s[i-1])) || !('a' <= s[i] && s[i] <= 'z') {
+		return 0, false
+	}
+	return i, true
+}
+
+// proseOperator is what may stand between a password's name and its
+// value: an assignment operator, or in prose a verb ("is", "est", "ist",
+// "es", "é", …) after at most four words ("the password for the wifi is").
+const proseOperator = `(?:[ \t]{0,3}(?:=|:=|:|=>)|(?:[ \t]+[\pL'\-]{1,20}){0,4}?[ \t]+(?:(?:is|est|ist|es|was|lautet)\b|é)[ \t:]*)`
 
 // userinfoTail is the connection-string pattern from "://" on; schemeLead
 // checks the scheme, `\b[a-z][a-z0-9+.:-]{1,30}`, by hand.
-const userinfoTail = `://([^\s:/?#@'"<>]{1,128}):([^\s@/'"<>]{1,256})@[\w.\-\[\]%]`
+const userinfoTail = `://([^\s:/?#@'"<>]{0,128}):([^\s@/'"<>]{1,256})@[\w.\-\[\]%]`
 
 // schemeLead returns the leftmost start of a scheme ending at k.
 func schemeLead(s string, k int) (int, bool) {
@@ -188,7 +298,15 @@ func isPlaceholder(s string) bool {
 			return true
 		}
 	}
-	return sameChar(s)
+	return sameChar(s) || publishedExamples[s]
+}
+
+// publishedExamples are credentials that vendors print in their public
+// documentation (like AWS' AKIAIOSFODNN7EXAMPLE, which the placeholder
+// words catch): Stripe's documented test-mode keys.
+var publishedExamples = map[string]bool{
+	"sk_test_4eC39HqLyjWDarjtT1zdp7dc": true,
+	"sk_test_BQokikJOvBiI2HlWgH4olfQ2": true,
 }
 
 // masked is maskRe.MatchString(s) without the regexp: runs of x (4), *
@@ -224,8 +342,16 @@ func isWeakPlaceholder(s string) bool {
 		"test", "root", "admin", "user", "guest", "xxx", "***", "...", "****":
 		return true
 	}
-	return isPlaceholder(s) || strings.HasPrefix(s, "$") || strings.HasPrefix(s, "%")
+	return isPlaceholder(s) || strings.HasPrefix(s, "$") || printfVerb.MatchString(s) || yamlTag.MatchString(s)
 }
+
+var (
+	// printfVerb: a format string stands in for the value ("%s", "%v").
+	printfVerb = regexp.MustCompile(`^%[-+ #0-9.]*[sdvq]`)
+	// yamlTag: a YAML local tag (!vault, !Ref, !env_var) names where the
+	// value comes from.
+	yamlTag = regexp.MustCompile(`^![A-Za-z][\w-]*$`)
+)
 
 func sameChar(s string) bool {
 	for i := 1; i < len(s); i++ {
@@ -282,6 +408,12 @@ func passwordLike(s string) bool {
 	if !(c.lower || c.upper) || !(c.digit || c.symbol) {
 		return false
 	}
+	if w := strings.TrimRight(s, ".,!?:"); len(w) < len(s) {
+		// A word ending a sentence ("Passwort ist abgelaufen.").
+		if wc, _ := classify(w); !wc.digit && !wc.symbol {
+			return false
+		}
+	}
 	if c.symbol && !c.digit && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-") == "" {
 		return false // snake_case or kebab-case identifier
 	}
@@ -335,7 +467,52 @@ func operatorAfter(lower []byte, end int) bool {
 	if i >= len(lower) {
 		return false
 	}
-	return lower[i] == '=' || lower[i] == ':' || lower[i] == '>' || (lower[i] == 'i' && i+2 < len(lower) && lower[i+1] == 's' && lower[i+2] == ' ')
+	if lower[i] == '=' || lower[i] == ':' || lower[i] == '>' {
+		return true
+	}
+	return proseVerbAfter(lower, i)
+}
+
+// assignOperatorAfter is operatorAfter without the prose verbs.
+func assignOperatorAfter(lower []byte, end int) bool {
+	i := end
+	for n := 0; i < len(lower) && n < 20 && (lower[i] == '_' || ('a' <= lower[i] && lower[i] <= 'z') || ('0' <= lower[i] && lower[i] <= '9')); n++ {
+		i++
+	}
+	if i < len(lower) && (lower[i] == '"' || lower[i] == '\'') {
+		i++
+	}
+	for n := 0; i < len(lower) && n < 3 && (lower[i] == ' ' || lower[i] == '\t'); n++ {
+		i++
+	}
+	return i < len(lower) && (lower[i] == '=' || lower[i] == ':')
+}
+
+// proseVerbAfter reports whether one of proseOperator's verbs is among the next five
+// words from i: "password for the wifi is …".
+func proseVerbAfter(lower []byte, i int) bool {
+	for w := 0; w < 5; w++ {
+		j := i
+		for j < len(lower) && (lower[j] == ' ' || lower[j] == '\t') {
+			j++
+		}
+		if j == i && w > 0 {
+			return false
+		}
+		k := j
+		for k < len(lower) && k-j <= 20 && (('a' <= lower[k] && lower[k] <= 'z') || lower[k] >= 0x80 || lower[k] == '\'' || lower[k] == '-') {
+			k++
+		}
+		if k == j {
+			return false
+		}
+		switch string(lower[j:k]) {
+		case "is", "est", "ist", "es", "was", "lautet", "é":
+			return true
+		}
+		i = k
+	}
+	return false
 }
 
 // userinfoAfter: "://" followed by user:password@ before any delimiter.
@@ -352,4 +529,38 @@ func userinfoAfter(lower []byte, end int) bool {
 		}
 	}
 	return false
+}
+
+// digitsBefore: at least n digits end just before the keyword (":aa").
+func digitsBefore(n int) func([]byte, int) bool {
+	return func(lower []byte, end int) bool {
+		k := end - 3
+		for i := 1; i <= n; i++ {
+			if k-i < 0 || lower[k-i] < '0' || lower[k-i] > '9' {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// basicCredentials reports whether s is base64 of "user:password" with a
+// real-looking password.
+func basicCredentials(s string) bool {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		if b, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "=")); err != nil {
+			return false
+		}
+	}
+	user, pass, ok := strings.Cut(string(b), ":")
+	if !ok || user == "" || len(pass) < 3 {
+		return false
+	}
+	for _, c := range b {
+		if c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return !isWeakPlaceholder(pass)
 }
