@@ -310,6 +310,11 @@ func (d *detector) nameAfter(i int, score float64, maxWords int) {
 			j += s2
 		}
 		word := t[i:j]
+		if j < len(t) && identChar(t[j]) {
+			// "name: DB_PASSWORD", "name: Api2": part of an identifier,
+			// not a name.
+			break
+		}
 		if title(word) {
 			// "Dear Dr. Hoffmann": skip the title.
 			if j < len(t) && t[j] == '.' {
@@ -400,6 +405,11 @@ func (d *detector) gazetteerNames() {
 		}
 		j := wordEnd(t, i)
 		w := t[i:j]
+		if j < len(t) && identChar(t[j]) || i > 0 && identChar(t[i-1]) {
+			// Part of an identifier ("Anna2024", "user_Maria"), not a name.
+			i = j
+			continue
+		}
 		given := givenName(w)
 		if !given && !nameWord(w) {
 			i = j
@@ -661,4 +671,10 @@ func capitalizedAfter(t string, e int) bool {
 	}
 	r, _ := utf8.DecodeRuneInString(t[e:])
 	return unicode.IsUpper(r) || unicode.IsDigit(r)
+}
+
+// identChar reports whether b continues an identifier (snake_case, digits,
+// dotted or slashed paths), which a person's name never does.
+func identChar(b byte) bool {
+	return b == '_' || b >= '0' && b <= '9' || b == '/' || b == '\\' || b == '@' || b == '='
 }
