@@ -190,12 +190,13 @@ func authReason(err error) string {
 	return "invalid"
 }
 
+// apiKey returns the key of 'Authorization: Bearer <key>' (any case, any
+// blanks), else of 'x-api-key'. An Authorization header of another scheme
+// (Basic, added by a proxy) does not hide an x-api-key.
 func apiKey(h http.Header) string {
-	if a := h.Get("Authorization"); a != "" {
-		if len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
-			return strings.TrimSpace(a[7:])
-		}
-		return ""
+	a := strings.TrimSpace(h.Get("Authorization"))
+	if len(a) > 6 && strings.EqualFold(a[:6], "bearer") && (a[6] == ' ' || a[6] == '\t') {
+		return strings.TrimSpace(a[7:])
 	}
 	return strings.TrimSpace(h.Get("X-Api-Key"))
 }

@@ -236,8 +236,13 @@ func (x *exchange) relayStream(resp *UpstreamResponse, out *guard.Output) {
 	x.settle(usage)
 	x.status = http.StatusOK
 	x.ev.Status = http.StatusOK
-	if res.Blocked {
+	switch {
+	case res.Blocked:
 		x.ev.ErrorCode = openai.CodePolicyViolation
+	case err != nil && ctx.Err() != nil:
+		// The caller went away mid-stream: the record says so, as for a
+		// request abandoned before the answer started.
+		x.ev.Status, x.ev.ErrorCode = 499, "client_closed_request"
 	}
 	x.finishEvent()
 	x.record()

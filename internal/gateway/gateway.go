@@ -9,8 +9,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"path"
+	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"rampart/internal/anomaly"
 	"rampart/internal/audit"
@@ -177,7 +180,46 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.HandleFunc("/", s.notFound)
-	return s.requestID(s.recover(s.accessLog(mux)))
+	return s.requestID(s.recover(s.accessLog(canonical(mux))))
+}
+
+// canonical answers a request whose path is not in canonical form
+// (//v1/…, /v1/./…, /v1/../v1/…) with a 404 in OpenAI's shape, where
+// ServeMux would answer a redirect with a body in HTML.
+func canonical(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; r.Method != http.MethodConnect && p != cleanPath(p) {
+			writeError(w, openai.Errorf(http.StatusNotFound, "not_found", "unknown route %s %s (not a canonical path)", r.Method, clip(p)))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cleanPath is p as ServeMux would redirect to: rooted, without empty,
+// "." or ".." elements, keeping a trailing slash.
+func cleanPath(p string) string {
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
+}
+
+// clip shortens a caller-supplied string quoted in an error message.
+func clip(s string) string {
+	const n = 200
+	if len(s) <= n {
+		return s
+	}
+	i := n
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }
 
 func remoteIP(r *http.Request) netip.Addr {
@@ -189,12 +231,22 @@ func remoteIP(r *http.Request) netip.Addr {
 	return ap.Addr().Unmap()
 }
 
+// allowed are the methods of each route, for 405 answers.
+var allowed = map[string]string{
+	"/v1/chat/completions": "POST", "/v1/completions": "POST", "/v1/embeddings": "POST",
+	"/v1/models": "GET, HEAD", "/healthz": "GET, HEAD", "/readyz": "GET, HEAD", "/metrics": "GET, HEAD",
+}
+
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	code := http.StatusNotFound
-	e := openai.Errorf(code, "not_found", "unknown route %s %s", r.Method, r.URL.Path)
-	switch r.URL.Path {
-	case "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/models", "/healthz", "/readyz", "/metrics":
-		e = openai.Errorf(http.StatusMethodNotAllowed, "method_not_allowed", "method %s is not allowed on %s", r.Method, r.URL.Path)
+	e := openai.Errorf(code, "not_found", "unknown route %s %s", r.Method, clip(r.URL.Path))
+	// An escaped slash (/v1/chat%2Fcompletions) is not the route it
+	// decodes to: ServeMux matches path segments.
+	if !strings.Contains(strings.ToUpper(r.URL.EscapedPath()), "%2F") {
+		if allow := allowed[r.URL.Path]; allow != "" {
+			e = openai.Errorf(http.StatusMethodNotAllowed, "method_not_allowed", "method %s is not allowed on %s", r.Method, r.URL.Path)
+			w.Header().Set("Allow", allow)
+		}
 	}
 	writeError(w, e)
 }
