@@ -496,10 +496,12 @@ func jsonStructure(b []byte) (maxDepth int, dup string, found bool) {
 		set   map[string]struct{} // once the object has many keys
 	}
 	var (
-		stack   []frame
-		keys    [][]byte
-		depth   int
-		wantKey bool // the next string in the current object is a key
+		stackBuf [16]frame
+		keysBuf  [64][]byte
+		stack    = stackBuf[:0]
+		keys     = keysBuf[:0]
+		depth    int
+		wantKey  bool // the next string in the current object is a key
 	)
 	for i := 0; i < len(b); i++ {
 		c := b[i]
