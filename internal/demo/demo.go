@@ -12,6 +12,7 @@ package demo
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -314,12 +315,25 @@ func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
 	var data []map[string]any
 	var tok int64
 	for i, t := range inputs {
-		data = append(data, map[string]any{"object": "embedding", "index": i, "embedding": Embed(t, 8)})
+		var vec any = Embed(t, 8)
+		if body.Get("encoding_format").String() == "base64" {
+			// As OpenAI does: little-endian float32s, base64-encoded.
+			vec = embedBase64(Embed(t, 8))
+		}
+		data = append(data, map[string]any{"object": "embedding", "index": i, "embedding": vec})
 		tok += int64(math.Ceil(float64(len(t)) / 4))
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{"object": "list", "data": data, "model": model,
 		"usage": map[string]any{"prompt_tokens": tok, "total_tokens": tok}})
+}
+
+func embedBase64(v []float64) string {
+	b := make([]byte, 4*len(v))
+	for i, f := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(float32(f)))
+	}
+	return base64.StdEncoding.EncodeToString(b)
 }
 
 // Embed is a deterministic unit vector derived from the text's hash.

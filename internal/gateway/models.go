@@ -17,7 +17,7 @@ type modelObject struct {
 	OwnedBy string `json:"owned_by"`
 }
 
-// modelsExchange authenticates a models request.
+// modelsPrincipal authenticates a models request.
 func (s *Server) modelsPrincipal(w http.ResponseWriter, r *http.Request) (*Principal, bool) {
 	in := getInfo(r.Context())
 	in.route = "models"
@@ -30,6 +30,9 @@ func (s *Server) modelsPrincipal(w http.ResponseWriter, r *http.Request) (*Princ
 	if !x.authenticate() {
 		return nil, false
 	}
+	// Listing models charges no limit, but the caller still sees where
+	// its limits stand.
+	x.peekLimitHeaders()
 	return x.p, true
 }
 
