@@ -421,6 +421,14 @@ func TestHeadersAndCaps(t *testing.T) {
 	check("no key", post(t, nil, url, "", chat("demo", "hi")), 401, "invalid_api_key")
 	check("unknown model", post(t, nil, url, refuse.Key, chat("nope", "hi")), 404, "model_not_found")
 	check("bad request", post(t, nil, url, refuse.Key, map[string]any{"model": "demo"}), 400, "invalid_request")
+	req, _ := http.NewRequest(http.MethodGet, g.URL+"/v1/models", nil)
+	req.Header.Set("Authorization", "Bearer "+refuse.Key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	check("models", &result{Status: resp.StatusCode, Header: resp.Header, Body: []byte("{}")}, 200, "")
 	check("cap n", post(t, nil, url, refuse.Key, chat("demo", "hi", "n", 3)), 400, "invalid_request")
 	r = post(t, nil, url, small.Key, chat("demo", "hi"))
 	check("small 1", r, 200, "")
