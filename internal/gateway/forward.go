@@ -39,9 +39,11 @@ func (x *exchange) forward() {
 			}
 		}
 	}
+	askedUsage := false
 	if x.req.Stream && !x.req.IncludeUsage && s.limiter != nil {
-		// Ask for the usage chunk so token budgets settle exactly.
-		_ = x.req.Set("stream_options.include_usage", true)
+		// Ask for the usage chunk so token budgets settle exactly; it is
+		// taken out again before the client sees the stream.
+		askedUsage = x.req.Set("stream_options.include_usage", true) == nil
 	}
 
 	// A request that cannot be recorded is not served.
@@ -95,7 +97,7 @@ func (x *exchange) forward() {
 	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if mt == "text/event-stream" {
-		x.relayStream(resp, out)
+		x.relayStream(resp, out, askedUsage)
 		return
 	}
 	x.relayPlain(resp, out)
@@ -199,7 +201,7 @@ func (x *exchange) relayPlain(resp *UpstreamResponse, out *guard.Output) {
 	_, _ = x.w.Write(body)
 }
 
-func (x *exchange) relayStream(resp *UpstreamResponse, out *guard.Output) {
+func (x *exchange) relayStream(resp *UpstreamResponse, out *guard.Output, dropUsage bool) {
 	ctx := x.r.Context()
 	h := x.w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -209,7 +211,7 @@ func (x *exchange) relayStream(resp *UpstreamResponse, out *guard.Output) {
 	rc := http.NewResponseController(x.w)
 	_ = rc.Flush()
 	start := time.Now()
-	opt := guard.SSEOptions{Flush: func() { _ = rc.Flush() }}
+	opt := guard.SSEOptions{Flush: func() { _ = rc.Flush() }, DropUsage: dropUsage}
 	if x.resv != nil {
 		opt.Consume = func(n int64) *openai.Error {
 			if err := x.resv.Consume(ctx, n); err != nil {

@@ -173,3 +173,29 @@ func FuzzRelaySSE(f *testing.F) {
 }
 
 func jsonValid(b []byte) bool { return json.Valid(b) }
+
+// The usage chunk the gateway asked for on the client's behalf is removed
+// from the client's stream, yet still settles the budget.
+func TestRelayDropUsage(t *testing.T) {
+	pol := testPolicy(t, "")
+	up := "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hello there\"},\"finish_reason\":null}]}\n\n" +
+		"data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n" +
+		"data: {\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,\"total_tokens\":5}}\n\n" +
+		"data: [DONE]\n\n"
+	for _, drop := range []bool{false, true} {
+		var out bytes.Buffer
+		res, err := (&guard.Output{Policy: pol}).RelaySSE(context.Background(), &out, strings.NewReader(up), guard.SSEOptions{DropUsage: drop})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Usage == nil || res.Usage.TotalTokens != 5 {
+			t.Fatalf("drop=%v: usage %+v", drop, res.Usage)
+		}
+		if got := strings.Contains(out.String(), `"usage"`); got == drop {
+			t.Fatalf("drop=%v: usage in the client stream = %v:\n%s", drop, got, out.String())
+		}
+		if !strings.Contains(out.String(), "hello there") || !strings.HasSuffix(out.String(), "data: [DONE]\n\n") {
+			t.Fatalf("drop=%v: stream %q", drop, out.String())
+		}
+	}
+}

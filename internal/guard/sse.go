@@ -22,6 +22,12 @@ type SSEOptions struct {
 	// released text before the event is written; a non-nil error ends the
 	// stream with that error event.
 	Consume func(tokens int64) *openai.Error
+	// DropUsage removes the usage chunk (and usage fields) from what the
+	// client receives: the gateway asked the upstream for usage to settle
+	// budgets, but the client did not (stream_options.include_usage), and
+	// a chunk with no choices can break clients that did not expect it.
+	// SSEResult.Usage is still filled.
+	DropUsage bool
 }
 
 // SSEResult is what RelaySSE learned about the stream.
@@ -264,6 +270,14 @@ func (r *relay) chunk(chunk gjson.Result, raw []byte) error {
 		}
 	}
 	choices := chunk.Get("choices")
+	if r.opt.DropUsage && chunk.Get("usage").Exists() {
+		if !choices.IsArray() || len(choices.Array()) == 0 {
+			return nil // the usage-only chunk the client did not ask for
+		}
+		if nb, err := sjson.DeleteBytes(append([]byte(nil), raw...), "usage"); err == nil {
+			raw, chunk = nb, gjson.ParseBytes(nb)
+		}
+	}
 	if !choices.IsArray() {
 		return r.write(&openai.Event{Data: raw, HasData: true})
 	}
