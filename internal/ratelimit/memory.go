@@ -280,7 +280,7 @@ func (m *Memory) reserve(p *plan) (Reservation, *Denied) {
 	}
 	unlockAll(held)
 	if !settles {
-		return statusReservation{acc.s}, nil
+		return statusReservation(acc), nil
 	}
 	res := &memReservation{m: m, sts: sts, subs: p.subs, n: p.n, charged: p.est, chargedCost: p.estCost,
 		promptEst: p.promptEst, price: p.price, status: acc.s}

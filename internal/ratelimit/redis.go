@@ -364,7 +364,7 @@ func (l *Redis) Reserve(ctx context.Context, r Request) (Reservation, error) {
 	l.decision("allowed")
 	res.status = acc.s
 	if res.n == 0 {
-		return statusReservation{acc.s}, nil
+		return statusReservation(acc), nil
 	}
 	return res, nil
 }
