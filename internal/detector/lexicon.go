@@ -26,11 +26,6 @@ const (
 	numCats
 )
 
-var catNames = [numCats]string{
-	"override", "prior", "instr", "system", "reveal", "secret", "role", "persona",
-	"nolimits", "exfil", "tool", "new", "about", "you", "harm", "frame", "comply", "neg", "evade", "quoted",
-}
-
 // conjunctions are pairs of categories that, seen within conjDist tokens
 // of each other (in either order, for verb-final languages), form an
 // attack-shaped phrase.
