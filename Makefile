@@ -42,7 +42,7 @@ lint: ## go vet, gofmt and staticcheck
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt needed" && exit 1)
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(PKGS)
 
-check: lint test ## what CI runs: lint and the full test suite
+check: lint test ## lint and the full test suite (CI runs make test)
 
 generate: ## regenerate generated tables (confusables, gitleaks rules)
 	$(GO) generate $(PKGS)
