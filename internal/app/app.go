@@ -117,10 +117,7 @@ func Serve(ctx context.Context, f Flags, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("policy: %w", err)
 	}
-	for _, p := range []*policy.Policy{policies.Default} {
-		p.Pipeline(1).Observe = metrics.ObserveScanner
-		p.Pipeline(2).Observe = metrics.ObserveScanner
-	}
+	policies.Observe(metrics.ObserveScanner)
 
 	var rdb redis.UniversalClient
 	if cfg.Redis != "" {
@@ -387,8 +384,7 @@ func watchPolicy(ctx context.Context, path string, gw *gateway.Server, m *teleme
 			log.Error("policy reload failed; keeping the running policy", "path", path, "err", err)
 			continue
 		}
-		set.Default.Pipeline(1).Observe = m.ObserveScanner
-		set.Default.Pipeline(2).Observe = m.ObserveScanner
+		set.Observe(m.ObserveScanner)
 		gw.SetPolicies(set)
 		log.Info("policy reloaded", "path", path, "policy", set.Default.Name)
 	}

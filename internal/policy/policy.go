@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -238,6 +239,16 @@ func (s *Set) For(tenant, keyID, keyProfile string) *Policy {
 		}
 	}
 	return s.Default
+}
+
+// Observe sets the per-scanner observation hook (metrics) on every
+// pipeline of every policy in the set: the default, the profiles and the
+// built-ins that tenants or keys may be assigned.
+func (s *Set) Observe(fn func(scanner string, d time.Duration, findings int, err error)) {
+	for _, p := range append([]*Policy{s.Default}, slices.Collect(maps.Values(s.profiles))...) {
+		p.input.Observe = fn
+		p.output.Observe = fn
+	}
 }
 
 // Profile returns a named profile or built-in policy.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"rampart/internal/config"
 	"rampart/internal/policy"
@@ -154,5 +155,19 @@ func TestDenylistFromPolicyBlocks(t *testing.T) {
 	t1 := &scan.Text{Direction: scan.Input, Segments: []scan.Segment{{Role: "user", Text: "tell me about project nightingale"}}}
 	if d := set.Default.Scan(context.Background(), t1); d.Action != policy.Block {
 		t.Fatalf("deny phrase: %v %+v", d.Action, d.Findings)
+	}
+}
+
+func TestObserveReachesEveryProfile(t *testing.T) {
+	set, err := policy.Load("testdata/good/custom.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	set.Observe(func(scanner string, _ time.Duration, _ int, _ error) { seen[scanner] = true })
+	p, _ := set.Profile("lenient")
+	p.Scan(context.Background(), &scan.Text{Direction: scan.Input, Segments: []scan.Segment{{Text: "hello"}}})
+	if len(seen) == 0 {
+		t.Fatal("a profile's scanners are not observed")
 	}
 }

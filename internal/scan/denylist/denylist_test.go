@@ -7,20 +7,13 @@ import (
 	"testing"
 
 	"rampart/internal/config"
-	"rampart/internal/normalize"
 	"rampart/internal/scan"
 	"rampart/internal/scan/scantest"
 )
 
 func scanText(t testing.TB, sc *Scanner, text string) []scan.Finding {
 	t.Helper()
-	tx := &scan.Text{Direction: scan.Input, Segments: []scan.Segment{{Text: text}}}
-	tx.Prepare(normalize.Views)
-	fs, err := sc.Scan(context.Background(), tx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fs
+	return scantest.Scan(t, sc, text)
 }
 
 func mustNew(t testing.TB, s Settings) *Scanner {
