@@ -84,12 +84,15 @@ type gates struct {
 	pct                 int
 }
 
-// Byte classes for gate, so the pass costs one table lookup per byte.
+// Byte classes for gate, so the pass costs one table lookup per byte. The
+// bit positions matter: gate shifts them out instead of branching.
 const (
-	clB64 uint8 = 1 << iota
-	clHex
-	clLetter
-	clLeet
+	clB64    uint8 = 1 << iota // base64 alphabet (standard or URL)
+	clHex                      // hex digit
+	clLetter                   // ASCII letter
+	clLeet                     // leetspeak substitute (never a letter)
+	clSep                      // separator of spaced hex: ' ' ':' ',' '-'
+	clRare                     // '\\' or '%': escapes, handled off the fast path
 )
 
 var byteClass = func() (t [256]uint8) {
@@ -107,60 +110,61 @@ var byteClass = func() (t [256]uint8) {
 		if _, ok := leetChar(b); ok {
 			t[c] |= clLeet
 		}
+		switch b {
+		case ' ', ':', ',', '-':
+			t[c] |= clSep
+		case '\\', '%':
+			t[c] |= clRare
+		}
 	}
 	return t
 }()
 
+// gate is one pass over the bytes without data-dependent branches on the
+// common path (prose alternates letters and spaces, which a branch
+// predictor cannot follow): the run lengths are reset by masks.
 func gate(text string) gates {
 	var g gates
-	b64run, hexrun, spacedHex := 0, 0, 0
-	tokLeet := false
+	b64run, b64max := 0, 0
+	hexrun, hexmax := 0, 0
+	spaced, spacedMax := 0, 0
+	tokLeet, leet := 0, 0
 	for i := 0; i < len(text); i++ {
-		c := text[i]
-		cl := byteClass[c]
-		if cl&clB64 != 0 {
-			b64run++
-			if b64run >= 16 {
-				g.b64 = true
-			}
-		} else {
-			b64run = 0
+		cl := int(byteClass[text[i]])
+		isB64, isHex := cl&1, cl>>1&1
+		isLetter, isLeet, isSep := cl>>2&1, cl>>3&1, cl>>4&1
+		// Spaced hex ("69 67 6e"): a separator right after exactly two hex
+		// digits extends the count; a non-hex byte after any other run
+		// resets it.
+		nonHex := isHex ^ 1
+		pair := 0
+		if hexrun == 2 {
+			pair = 1
 		}
-		if cl&clHex != 0 {
-			hexrun++
-			if hexrun >= 16 {
-				g.hex = true
-			}
-		} else {
-			if hexrun == 2 && (c == ' ' || c == ':' || c == ',' || c == '-') {
-				spacedHex++
-				if spacedHex >= 7 {
-					g.hex = true
-				}
-			} else if hexrun != 2 {
-				spacedHex = 0
-			}
-			hexrun = 0
+		spaced += nonHex & pair & isSep
+		spaced &= -(1 - nonHex&(pair^1))
+		spacedMax = max(spacedMax, spaced)
+		b64run = (b64run + 1) & -isB64
+		b64max = max(b64max, b64run)
+		hexrun = (hexrun + 1) & -isHex
+		hexmax = max(hexmax, hexrun)
+		// A letter after a substitute in the same token ("1gn0re").
+		leet |= tokLeet & isLetter
+		tokLeet = isLeet | tokLeet&isLetter
+		if cl&int(clRare) != 0 {
 			switch {
-			case c == '\\' && i+1 < len(text) && text[i+1] == 'x':
+			case text[i] == '\\' && i+1 < len(text) && text[i+1] == 'x':
 				g.hex = true
-			case c == '%' && i+2 < len(text):
+			case text[i] == '%' && i+2 < len(text):
 				if byteClass[text[i+1]]&byteClass[text[i+2]]&clHex != 0 {
 					g.pct++
 				}
 			}
 		}
-		switch {
-		case cl&clLetter != 0:
-			if tokLeet {
-				g.leet = true
-			}
-		case cl&clLeet != 0:
-			tokLeet = true
-		default:
-			tokLeet = false
-		}
 	}
+	g.b64 = b64max >= 16
+	g.hex = g.hex || hexmax >= 16 || spacedMax >= 7
+	g.leet = leet != 0
 	g.rot = rotGate(text)
 	return g
 }

@@ -7,15 +7,22 @@ import "strings"
 // probably rot13-encoded.
 var common = map[string]bool{}
 
-// plainPair and rotPair hold the (first, last) letters of the common words
-// and of their rot13 images: a cheap filter before the map lookup.
-var plainPair, rotPair [26 * 26]bool
+// plainWords and rotWords index the common words by the (first, last)
+// letters of the word and of its rot13 image, so counting costs a slice
+// lookup per word and a byte compare on the few that share the pair.
+var plainWords, rotWords [26 * 26][]string
 
 func init() {
 	defer func() {
 		for w := range common {
-			plainPair[pairIndex(w[0], w[len(w)-1])] = true
-			rotPair[pairIndex(rot13Byte(w[0]), rot13Byte(w[len(w)-1]))] = true
+			p := pairIndex(w[0], w[len(w)-1])
+			plainWords[p] = append(plainWords[p], w)
+			r := []byte(w)
+			for k := range r {
+				r[k] = rot13Byte(r[k])
+			}
+			p = pairIndex(r[0], r[len(r)-1])
+			rotWords[p] = append(rotWords[p], string(r))
 		}
 	}()
 	for _, w := range []string{
@@ -34,37 +41,37 @@ func pairIndex(first, last byte) int {
 
 // rotGate reports whether the text reads better rot13-decoded: at least
 // two words whose rot13 image is a common word, and more of them than
-// words that are common as they stand.
+// words that are common as they stand. Words that are common as they
+// stand are only counted when the first count reaches two.
 func rotGate(text string) bool {
-	plain, rot := 0, 0
-	var buf, rbuf [16]byte
+	rot := countWords(text, &rotWords, -1)
+	return rot >= 2 && countWords(text, &plainWords, rot) < rot
+}
+
+// countWords counts the words of text (ASCII letter runs, any case) that
+// are in table, stopping once the count reaches limit (when ≥ 0).
+func countWords(text string, table *[26 * 26][]string, limit int) int {
+	n := 0
 	for i := 0; i < len(text); {
-		if !isLetter(text[i]) {
+		if byteClass[text[i]]&clLetter == 0 {
 			i++
 			continue
 		}
 		j := i + 1
-		for j < len(text) && isLetter(text[j]) {
+		for j < len(text) && byteClass[text[j]]&clLetter != 0 {
 			j++
 		}
-		if n := j - i; n <= len(buf) {
-			p := pairIndex(text[i], text[j-1])
-			if rotPair[p] || plainPair[p] {
-				for k := range n {
-					c := lowerASCII(text[i+k])
-					buf[k], rbuf[k] = c, rot13Byte(c)
+		for _, w := range table[pairIndex(text[i], text[j-1])] {
+			if len(w) == j-i && equalFoldASCII(w, text[i:j]) {
+				if n++; n == limit {
+					return n
 				}
-				if plainPair[p] && common[string(buf[:n])] {
-					plain++
-				}
-				if rotPair[p] && common[string(rbuf[:n])] {
-					rot++
-				}
+				break
 			}
 		}
 		i = j
 	}
-	return rot >= 2 && rot > plain
+	return n
 }
 
 func lowerASCII(c byte) byte {
