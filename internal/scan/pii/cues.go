@@ -7,8 +7,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	ahocorasick "github.com/BobuSumisu/aho-corasick"
-
 	"rampart/internal/scan"
 )
 
@@ -154,13 +152,14 @@ var cueTries = sync.OnceValue(func() (t [2]cueTrie) {
 				suffixes = append(suffixes, streetSuffixes[w])
 			}
 		}
-		t[k] = cueTrie{ahocorasick.NewTrieBuilder().AddStrings(words).Build(), kinds, suffixes}
+		t[k] = cueTrie{newCueDFA(words), words, kinds, suffixes}
 	}
 	return t
 })
 
 type cueTrie struct {
-	trie     *ahocorasick.Trie
+	trie     *cueDFA
+	words    []string
 	kinds    []cueKind
 	suffixes []bool
 }
@@ -204,8 +203,8 @@ func (d *detector) cues(hasDigit bool) {
 		return
 	}
 	t := d.text
-	trie.Walk(*d.lower, func(end, n, pattern int64) bool {
-		s, e := int(end-n+1), int(end+1)
+	trie.walk(*d.lower, func(end, n, pattern int) {
+		s, e := end-n+1, end+1
 		switch kinds[pattern] {
 		case cueName:
 			if wantName && (s == 0 || !isAlnum((*d.lower)[s-1])) {
@@ -246,7 +245,6 @@ func (d *detector) cues(hasDigit bool) {
 				lastAddr = max(lastAddr, d.address(s, e))
 			}
 		}
-		return true
 	})
 }
 
@@ -270,7 +268,16 @@ func (d *detector) address(s, e int) int {
 	}
 	w := t[ws:we]
 	last := 0
-	for _, re := range []*regexp.Regexp{streetNumFirst, streetNumLast} {
+	// Every streetNumFirst match starts with a house number and every
+	// streetNumLast match ends with one; street words hold no digits. A
+	// match involving this street word therefore needs a digit before it
+	// (first) or after it (last) inside the window.
+	first := hasDigitByte(t[ws:s])
+	lastRe := hasDigitByte(t[e:we])
+	for k, re := range [2]*regexp.Regexp{streetNumFirst, streetNumLast} {
+		if k == 0 && !first || k == 1 && !lastRe {
+			continue
+		}
 		for _, loc := range re.FindAllStringIndex(w, -1) {
 			ms, me := ws+loc[0], ws+loc[1]
 			if me <= s || ms >= e {
@@ -381,7 +388,7 @@ func (d *detector) nameAfterWeak(i int, kind cueKind) {
 		break
 	}
 	greeted := kind == cueGreeting && words == 1 && end < len(t) && (t[end] == ',' || t[end] == '!')
-	if words >= 2 && (known || kind == cueNamePair) || words == 1 && known && !ambiguousNames[strings.ToLower(t[start:end])] || greeted {
+	if words >= 2 && (known || kind == cueNamePair) || words == 1 && known && !ambiguousName(t[start:end]) || greeted {
 		d.add(scan.Person, "name-cue", start, end, 0.7)
 	}
 }
@@ -439,7 +446,7 @@ func (d *detector) gazetteerNames() {
 				continue
 			}
 		}
-		if given && !ambiguousNames[strings.ToLower(w)] && !followedByOrg(t, j) && !placeBefore(t, i) {
+		if given && !ambiguousName(w) && !followedByOrg(t, j) && !placeBefore(t, i) {
 			d.add(scan.Person, "name-gazetteer", i, j, 0.6)
 		} else if !given && (strongSurname(w) || knownSurname(w)) && !sentenceStart(t, i) && !followedByOrg(t, j) && !placeBefore(t, i) {
 			d.add(scan.Person, "name-surname", i, j, 0.6)
@@ -463,10 +470,7 @@ func placeBefore(t string, i int) bool {
 // knownSurname reports a listed surname that is not also an everyday
 // English word or a brand.
 func knownSurname(w string) bool {
-	if _, ok := surnames[w]; !ok || !nameWord(w) {
-		return false
-	}
-	return !wordSurnames[strings.ToLower(w)]
+	return exactNameFlags[w]&nSurname != 0 && nameWord(w) && lowerFlags(w)&wWordSurname == 0
 }
 
 // nameLists extends PERSON findings over lists of capitalized words
@@ -516,7 +520,7 @@ func (d *detector) nameLists() {
 		given := false
 		for _, it := range items {
 			for _, w := range strings.Fields(t[it.s:it.e]) {
-				given = given || givenName(w) && !ambiguousNames[strings.ToLower(w)]
+				given = given || givenName(w) && !ambiguousName(w)
 			}
 		}
 		if !given && !colon {
@@ -529,7 +533,7 @@ func (d *detector) nameLists() {
 		}
 		for _, it := range items {
 			w := t[it.s:it.e]
-			if it.s != m.start && (givenName(w) || familyName(w)) && !ambiguousNames[strings.ToLower(w)] {
+			if it.s != m.start && (givenName(w) || familyName(w)) && !ambiguousName(w) {
 				d.add(scan.Person, "name-list", it.s, it.e, 0.55)
 			}
 		}
@@ -578,12 +582,15 @@ func listPrev(t string, s int) (int, bool) {
 
 // strongSurname reports endings that are (almost) only surnames.
 func strongSurname(w string) bool {
-	if utf8.RuneCountInString(w) < 6 || !nameWord(w) {
+	if len(w) < 6 {
 		return false
 	}
-	lw := strings.ToLower(w)
-	for _, suf := range []string{"ová", "ova", "dóttir", "dottir", "sson", "escu", "poulos", "enko", "ović",
-		"ovic", "ević", "wicz", "shvili", "idze", "ovna", "ovich", "evich", "yev", "aev", "ayev"} {
+	if c := w[len(w)-1]; c < utf8.RuneSelf && !strongSuffixesByLast[lowerByte(c)] || utf8.RuneCountInString(w) < 6 || !nameWord(w) {
+		return false
+	}
+	var buf [64]byte
+	lw := string(lowerWord(buf[:0], w))
+	for _, suf := range strongSuffixes {
 		if strings.HasSuffix(lw, suf) {
 			return !commonWord(lw)
 		}
@@ -622,28 +629,19 @@ func wordEnd(t string, i int) int {
 	return i
 }
 
-func streetWord(w string) bool {
-	if len(w) > 10 {
-		return false
-	}
-	var buf [64]byte
-	switch string(lowerWord(buf[:0], w)) {
-	case "street", "st", "avenue", "ave", "road", "rd", "lane", "drive", "court", "place", "way", "boulevard":
-		return true
-	}
-	return false
-}
+// streetWord: street, st, avenue, ave, road, rd, lane, drive, court,
+// place, way, boulevard.
+func streetWord(w string) bool { return len(w) <= 10 && lowerFlags(w)&wStreet != 0 }
 
-func title(w string) bool {
-	if len(w) > 6 {
-		return false
+// title: mr, mrs, ms, miss, dr, prof, sir, herr, frau, mme, m, sr, sra.
+func title(w string) bool { return len(w) <= 6 && lowerFlags(w)&wTitle != 0 }
+
+// lowerByte lower-cases an ASCII letter.
+func lowerByte(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
 	}
-	var buf [64]byte
-	switch string(lowerWord(buf[:0], w)) {
-	case "mr", "mrs", "ms", "miss", "dr", "prof", "sir", "herr", "frau", "mme", "m", "sr", "sra":
-		return true
-	}
-	return false
+	return c
 }
 
 func capitalizedBefore(t string, s int) bool {
@@ -677,4 +675,14 @@ func capitalizedAfter(t string, e int) bool {
 // dotted or slashed paths), which a person's name never does.
 func identChar(b byte) bool {
 	return b == '_' || b >= '0' && b <= '9' || b == '/' || b == '\\' || b == '@' || b == '='
+}
+
+// hasDigitByte reports an ASCII digit in s.
+func hasDigitByte(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if isDigit(s[i]) {
+			return true
+		}
+	}
+	return false
 }

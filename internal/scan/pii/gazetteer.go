@@ -2,7 +2,6 @@ package pii
 
 import (
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -169,30 +168,25 @@ var surnames = func() map[string]struct{} {
 }()
 
 // givenName reports whether w is a known given name.
-func givenName(w string) bool {
-	if _, ok := firstNames[w]; ok {
-		return true
-	}
-	_, ok := firstNamesExtra[w]
-	return ok
-}
+func givenName(w string) bool { return exactNameFlags[w]&nGiven != 0 }
 
 // familyName reports whether w is a known surname or looks like one
 // (a capitalized word of at least 5 letters with a surname ending).
 func familyName(w string) bool {
-	if _, ok := surnames[w]; ok {
+	if exactNameFlags[w]&nSurname != 0 {
 		return true
 	}
 	if utf8.RuneCountInString(w) < 5 {
 		return false
 	}
 	var buf [64]byte
-	lw := string(lowerWord(buf[:0], w))
-	if commonWord(lw) {
+	lw := lowerWord(buf[:0], w)
+	sufs := surnameSuffixesByLast[lw[len(lw)-1]]
+	if len(sufs) == 0 || commonWord(string(lw)) {
 		return false
 	}
-	for _, suf := range surnameSuffixes {
-		if strings.HasSuffix(lw, suf) && len(lw) >= len(suf)+3 {
+	for _, suf := range sufs {
+		if len(lw) >= len(suf)+3 && string(lw[len(lw)-len(suf):]) == suf {
 			return true
 		}
 	}
@@ -200,32 +194,25 @@ func familyName(w string) bool {
 }
 
 // commonWord lists capitalized English words that end like surnames.
-func commonWord(lw string) bool { return commonWords[lw] }
+func commonWord(lw string) bool { return lowerWordFlags[lw]&wCommon != 0 }
 
 var commonWords = setOf(`business process access address success express congress progress witness services devices sales notes rules times games stories series houses within again began cabin margin origin domain certain captain mountain fountain britain spain main plain brain train chain again  berlin latin protein vitamin admin login plugin cousin basin bulletin machine online engine routine magazine medicine discipline examine define decline wonderful ownership partnership leadership german human woman roman german  american canadian indian italian russian asian christian guardian median librarian technician physician musician politician comedian civilian veteran everyday otherwise previous various serious famous obvious delicious manager premier frontier barrier carrier soldier cashier supplier dossier tomato potato avocado tornado desperado bureau plateau chateau default standard keyboard dashboard board award forward toward backward reward bastard leopard wizard hazard lizard orchard pizza desk quick thanks university street avenue studies abilities novel again. begin moves`)
 
 // nameWord reports whether w can be part of a name: capitalized, at
 // least two letters, not a stop word or street word.
 func nameWord(w string) bool {
-	if len(w) < 2 {
-		return false
-	}
-	r, _ := utf8.DecodeRuneInString(w)
-	if !unicode.IsUpper(r) {
-		return false
-	}
 	// ALL-CAPS words are acronyms or headings, not names.
-	if !strings.ContainsFunc(w, unicode.IsLower) {
+	if len(w) < 2 || !upperStart(w) || !hasLower(w) {
 		return false
 	}
-	return !stopWord(w) && !streetWord(w) && !orgWord(w)
+	f := lowerFlags(w)
+	return f&(wStop|wOrg) == 0 && (len(w) > 10 || f&wStreet == 0)
 }
 
 // orgWord marks words that make a capitalized sequence an organization
 // or a product rather than a person.
 func orgWord(w string) bool {
-	var buf [64]byte
-	return orgWords[string(lowerWord(buf[:0], w))]
+	return lowerFlags(w)&wOrg != 0
 }
 
 var orgWords = setOf(`inc incorporated digital government partners consulting associates holdings international global enterprises ventures capital media health ltd llc corp group bank university college school hospital foundation institute company technologies systems solutions services labs studio studios records press club hotel airport station park river lake mountain county city state republic kingdom united north south east west new san santa saint st fort port mount google microsoft apple amazon meta cloud data public explorer pro max plus mini ultra edition version series model street avenue road lane drive boulevard center centre museum church cathedral tower bridge island beach valley`)

@@ -81,9 +81,7 @@ var stopWords = func() map[string]struct{} {
 }()
 
 func stopWord(w string) bool {
-	var buf [64]byte
-	_, ok := stopWords[string(lowerWord(buf[:0], w))]
-	return ok
+	return lowerFlags(w)&wStop != 0
 }
 
 // lowerWord appends the lower-cased w to dst; with a stack buffer and a

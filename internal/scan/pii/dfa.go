@@ -1,0 +1,135 @@
+package pii
+
+// cueDFA is an Aho-Corasick automaton compiled to a dense DFA: one table
+// lookup per input byte. It reports exactly the matches, in exactly the
+// order, that github.com/BobuSumisu/aho-corasick's Trie.Walk reports for
+// the same patterns (every occurrence, by end position, the longest first
+// at one end; of duplicate patterns the last index), which
+// TestCueDFAMatchesTrie checks. That library keeps 256 int64 transitions
+// per state and follows failure links at run time; here bytes that occur
+// in no pattern share one class, transitions are uint16, and the states
+// that end a pattern are numbered last so the hot loop needs one compare.
+type cueDFA struct {
+	class    [256]uint8
+	shift    uint     // log2 of the row width (number of classes, rounded up)
+	trans    []uint16 // trans[state<<shift | class]
+	firstOut uint16   // states >= firstOut end at least one pattern
+	outStart []int32  // per output state (state-firstOut): its range in outs
+	outs     []int32  // pattern indexes, the longest first
+	lens     []int32  // pattern lengths in bytes
+}
+
+func newCueDFA(patterns []string) *cueDFA {
+	m := &cueDFA{lens: make([]int32, len(patterns))}
+	// Byte classes: every byte used by a pattern gets its own class.
+	n := 1
+	for _, p := range patterns {
+		for i := 0; i < len(p); i++ {
+			if m.class[p[i]] == 0 {
+				m.class[p[i]] = uint8(n)
+				n++
+			}
+		}
+	}
+	for 1<<m.shift < n {
+		m.shift++
+	}
+	// The trie.
+	type node struct {
+		next map[uint8]int
+		pat  int
+	}
+	nodes := []node{{next: map[uint8]int{}, pat: -1}}
+	for pi, p := range patterns {
+		m.lens[pi] = int32(len(p))
+		s := 0
+		for i := 0; i < len(p); i++ {
+			c := m.class[p[i]]
+			t, ok := nodes[s].next[c]
+			if !ok {
+				t = len(nodes)
+				nodes = append(nodes, node{next: map[uint8]int{}, pat: -1})
+				nodes[s].next[c] = t
+			}
+			s = t
+		}
+		nodes[s].pat = pi // a duplicate pattern: the last index wins
+	}
+	// Breadth first: failure links, full transitions, output lists.
+	width := 1 << m.shift
+	delta := make([]int, len(nodes)*width)
+	fail := make([]int, len(nodes))
+	outs := make([][]int32, len(nodes))
+	queue := []int{0}
+	for len(queue) > 0 {
+		u := queue[0]
+		queue = queue[1:]
+		if nodes[u].pat >= 0 {
+			outs[u] = append(outs[u], int32(nodes[u].pat))
+		}
+		if u != 0 {
+			outs[u] = append(outs[u], outs[fail[u]]...)
+		}
+		for c := 0; c < width; c++ {
+			v, ok := nodes[u].next[uint8(c)]
+			switch {
+			case ok:
+				delta[u*width+c] = v
+				if u != 0 {
+					fail[v] = delta[fail[u]*width+c]
+				}
+				queue = append(queue, v)
+			case u != 0:
+				delta[u*width+c] = delta[fail[u]*width+c]
+			}
+		}
+	}
+	// Renumber: the root first, states without output, then the others.
+	id := make([]int, len(nodes))
+	next := 0
+	for pass := 0; pass < 2; pass++ {
+		for u := range nodes {
+			if (len(outs[u]) > 0) == (pass == 1) {
+				id[u] = next
+				next++
+			}
+		}
+		if pass == 0 {
+			m.firstOut = uint16(next)
+		}
+	}
+	if len(nodes) > 1<<16-1 || len(outs[0]) > 0 {
+		panic("pii: cue automaton too large or has an empty pattern")
+	}
+	m.trans = make([]uint16, len(nodes)*width)
+	m.outStart = make([]int32, len(nodes)-int(m.firstOut)+1)
+	byID := make([]int, len(nodes))
+	for u := range nodes {
+		byID[id[u]] = u
+		for c := 0; c < width; c++ {
+			m.trans[id[u]*width+c] = uint16(id[delta[u*width+c]])
+		}
+	}
+	for k := int(m.firstOut); k < len(nodes); k++ {
+		m.outStart[k-int(m.firstOut)] = int32(len(m.outs))
+		m.outs = append(m.outs, outs[byID[k]]...)
+	}
+	m.outStart[len(m.outStart)-1] = int32(len(m.outs))
+	return m
+}
+
+// walk calls fn for every match: the index of its last byte, its length
+// and the pattern's index.
+func (m *cueDFA) walk(b []byte, fn func(end, n, pattern int)) {
+	var s uint16
+	trans, class, shift, firstOut := m.trans, &m.class, m.shift, m.firstOut
+	for i, c := range b {
+		s = trans[int(s)<<shift|int(class[c])]
+		if s >= firstOut {
+			k := int(s - firstOut)
+			for _, p := range m.outs[m.outStart[k]:m.outStart[k+1]] {
+				fn(i, int(m.lens[p]), int(p))
+			}
+		}
+	}
+}
