@@ -5,6 +5,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // gateRef is the straightforward gate the branch-free one replaced; the
@@ -142,3 +146,56 @@ func benchCPU(b *testing.B, f func(string)) {
 func BenchmarkGate(b *testing.B)    { benchCPU(b, func(s string) { gate(s) }) }
 func BenchmarkGateRef(b *testing.B) { benchCPU(b, func(s string) { gateRef(s) }) }
 func BenchmarkRotGate(b *testing.B) { benchCPU(b, func(s string) { rotGate(s) }) }
+
+// normalizedRef is the three-copy normalized view the single-pass one
+// replaced; both must give the same text.
+func normalizedRef(text string) string {
+	s1 := make([]byte, 0, len(text))
+	for _, r := range text {
+		if !Invisible(r) {
+			s1 = utf8.AppendRune(s1, r)
+		}
+	}
+	s1 = norm.NFKC.Bytes(s1)
+	var b []byte
+	for i := 0; i < len(s1); {
+		r, size := utf8.DecodeRune(s1[i:])
+		if !isWordRune(r) {
+			b = utf8.AppendRune(b, unicode.ToLower(r))
+			i += size
+			continue
+		}
+		j, fold := wordEnd(string(s1), i)
+		for k := i; k < j; {
+			r, size := utf8.DecodeRune(s1[k:])
+			lr := unicode.ToLower(r)
+			if t, ok := confusable(lr); fold && ok {
+				b = append(b, t...)
+			} else {
+				b = utf8.AppendRune(b, lr)
+			}
+			k += size
+		}
+		i = j
+	}
+	if equalFoldASCII(b, text) {
+		return ""
+	}
+	return string(b)
+}
+
+func FuzzNormalizedMatchesReference(f *testing.F) {
+	for _, s := range append(gateSeeds, "Добрый день", "Ｉｇｎｏｒｅ", "ig\u200bnore", "İstanbul", "\xff\xfeA", "ﷺ ﬁ ǅ", "ignоre prеvious", "a\u0301") {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := normalizedRef(s)
+		got := ""
+		if b, _ := normalized(s); b != nil {
+			got = string(b.buf)
+		}
+		if got != want {
+			t.Fatalf("normalized(%q) = %q, want %q", s, got, want)
+		}
+	})
+}

@@ -198,13 +198,50 @@ func asciiLower(s string) string {
 type builder struct {
 	buf []byte
 	off []int32
+	// ident: off is not kept yet because byte k of buf comes from byte k
+	// of the text (see identityBuilder).
+	ident bool
 }
 
 func newBuilder(n int) *builder {
 	return &builder{buf: make([]byte, 0, n), off: make([]int32, 0, n+1)}
 }
 
+// identityBuilder returns a builder that keeps no offsets while every byte
+// it is given sits where it came from; finish then returns nil (identity).
+func identityBuilder(n int) *builder {
+	return &builder{buf: make([]byte, 0, n), ident: true}
+}
+
+// materialize writes out the identity offsets kept implicitly so far.
+func (b *builder) materialize() {
+	if !b.ident {
+		return
+	}
+	b.ident = false
+	b.off = make([]int32, len(b.buf), cap(b.buf)+1)
+	for k := range b.off {
+		b.off[k] = int32(k)
+	}
+}
+
+// addSame appends enc, the encoding of a character read from the srcLen
+// bytes at the text's offset at; while every character keeps its place and
+// length, no offsets are written.
+func (b *builder) addSame(enc []byte, at, srcLen int) {
+	if b.ident && at == len(b.buf) && len(enc) == srcLen {
+		b.buf = append(b.buf, enc...)
+		return
+	}
+	b.materialize()
+	b.buf = append(b.buf, enc...)
+	for range enc {
+		b.off = append(b.off, int32(at))
+	}
+}
+
 func (b *builder) addString(s string, at int) {
+	b.materialize()
 	b.buf = append(b.buf, s...)
 	for range len(s) {
 		b.off = append(b.off, int32(at))
@@ -212,6 +249,7 @@ func (b *builder) addString(s string, at int) {
 }
 
 func (b *builder) addRune(r rune, at int) {
+	b.materialize()
 	n := len(b.buf)
 	b.buf = utf8.AppendRune(b.buf, r)
 	for range len(b.buf) - n {
@@ -220,6 +258,7 @@ func (b *builder) addRune(r rune, at int) {
 }
 
 func (b *builder) addByte(c byte, at int) {
+	b.materialize()
 	b.buf = append(b.buf, c)
 	b.off = append(b.off, int32(at))
 }
@@ -227,6 +266,7 @@ func (b *builder) addByte(c byte, at int) {
 // addSpread appends decoded bytes that all come from the encoded run
 // [start, end), spreading their offsets monotonically over the run.
 func (b *builder) addSpread(dec []byte, start, end int) {
+	b.materialize()
 	b.buf = append(b.buf, dec...)
 	n := len(dec)
 	for k := range n {
@@ -234,87 +274,151 @@ func (b *builder) addSpread(dec []byte, start, end int) {
 	}
 }
 
+// finish returns the offsets for a text of n bytes: nil when the view's
+// bytes all sit where they came from (identity), else len(buf)+1 entries.
 func (b *builder) finish(n int) []int32 {
+	if b.ident && len(b.buf) == n {
+		return nil
+	}
+	b.materialize()
 	return append(b.off, int32(n))
 }
 
 // normalized builds the normalized view, or nil when it would equal the
 // text up to ASCII case. hidden reports tag characters or variation
 // selectors, which may carry text of their own.
+//
+// Most non-ASCII text has no invisible characters, is already in NFKC and
+// only changes case: then no intermediate copies are made and the view
+// keeps identity offsets (nil) as long as every character keeps its length.
 func normalized(text string) (_ *builder, hidden bool) {
-	// 1. Drop invisible characters.
-	s1 := make([]byte, 0, len(text))
-	o1 := make([]int32, 0, len(text)+1)
+	// 1. Drop invisible characters (and re-encode invalid bytes). Until the
+	// first one, the text is its own stage-1 output with identity offsets
+	// (o1 == nil).
+	s1 := text
+	var o1 []int32
+	var b1 []byte
 	for i, r := range text {
 		if r < utf8.RuneSelf {
-			s1 = append(s1, byte(r))
-			o1 = append(o1, int32(i))
+			if b1 != nil {
+				b1 = append(b1, byte(r))
+				o1 = append(o1, int32(i))
+			}
 			continue
 		}
-		if Invisible(r) {
+		invalid := false
+		if r == utf8.RuneError {
+			_, size := utf8.DecodeRuneInString(text[i:])
+			invalid = size == 1
+		}
+		inv := Invisible(r)
+		if b1 == nil {
+			if !inv && !invalid {
+				continue
+			}
+			b1 = make([]byte, i, len(text))
+			copy(b1, text[:i])
+			o1 = make([]int32, i, len(text)+1)
+			for k := range o1 {
+				o1[k] = int32(k)
+			}
+		}
+		if inv {
 			hidden = hidden || Tag(r) || VariationSelector(r)
 			continue
 		}
-		n := len(s1)
-		s1 = utf8.AppendRune(s1, r)
-		for range len(s1) - n {
+		n := len(b1)
+		b1 = utf8.AppendRune(b1, r)
+		for range len(b1) - n {
 			o1 = append(o1, int32(i))
 		}
 	}
-	o1 = append(o1, int32(len(text)))
+	if b1 != nil {
+		s1, o1 = string(b1), append(o1, int32(len(text)))
+	}
 	// 2. NFKC, segment by segment so offsets stay exact.
-	if !norm.NFKC.IsNormal(s1) {
+	if !norm.NFKC.IsNormalString(s1) {
 		s2 := make([]byte, 0, len(s1)+8)
 		o2 := make([]int32, 0, len(s1)+9)
 		var it norm.Iter
-		it.Init(norm.NFKC, s1)
+		it.InitString(norm.NFKC, s1)
 		for !it.Done() {
 			p := it.Pos()
 			seg := it.Next()
 			s2 = append(s2, seg...)
+			at := int32(p)
+			if o1 != nil {
+				at = o1[p]
+			}
 			for range seg {
-				o2 = append(o2, o1[p])
+				o2 = append(o2, at)
 			}
 		}
-		s1, o1 = s2, append(o2, int32(len(text)))
+		s1, o1 = string(s2), append(o2, int32(len(text)))
+	}
+	at := func(k int) int {
+		if o1 == nil {
+			return k
+		}
+		return int(o1[k])
 	}
 	// 3. Lower-case, and fold homoglyphs inside words that mix scripts
 	// with ASCII letters or consist only of look-alikes.
-	b := newBuilder(len(s1))
+	var b *builder
+	if o1 == nil {
+		b = identityBuilder(len(s1))
+	} else {
+		b = newBuilder(len(s1))
+	}
+	var enc [utf8.UTFMax]byte
+	lowerRune := func(r rune, k, size int) {
+		b.addSame(utf8.AppendRune(enc[:0], unicode.ToLower(r)), at(k), size)
+	}
 	for i := 0; i < len(s1); {
 		if c := s1[i]; c < utf8.RuneSelf && !isWordRune(rune(c)) {
-			b.addByte(lowerASCII(c), int(o1[i]))
+			enc[0] = lowerASCII(c)
+			b.addSame(enc[:1], at(i), 1)
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRune(s1[i:])
+		r, size := utf8.DecodeRuneInString(s1[i:])
 		if !isWordRune(r) {
-			b.addRune(unicode.ToLower(r), int(o1[i]))
+			lowerRune(r, i, size)
 			i += size
 			continue
 		}
 		j, fold := wordEnd(s1, i)
 		for k := i; k < j; {
 			if c := s1[k]; c < utf8.RuneSelf {
-				b.addByte(lowerASCII(c), int(o1[k]))
+				enc[0] = lowerASCII(c)
+				b.addSame(enc[:1], at(k), 1)
 				k++
 				continue
 			}
-			r, size := utf8.DecodeRune(s1[k:])
+			r, size := utf8.DecodeRuneInString(s1[k:])
 			lr := unicode.ToLower(r)
-			if t, ok := confusable(lr); fold && ok {
-				b.addString(t, int(o1[k]))
+			if t, ok := foldConfusable(lr, fold); ok {
+				b.addString(t, at(k))
 			} else {
-				b.addRune(lr, int(o1[k]))
+				b.addSame(utf8.AppendRune(enc[:0], lr), at(k), size)
 			}
 			k += size
 		}
 		i = j
 	}
-	if equalFoldASCII(string(b.buf), text) {
+	if equalFoldASCII(b.buf, text) {
 		return nil, hidden
 	}
 	return b, hidden
+}
+
+// foldConfusable returns the ASCII prototype of r when fold is set and r
+// has one.
+func foldConfusable(r rune, fold bool) (string, bool) {
+	if !fold {
+		return "", false
+	}
+	return confusable(r)
 }
 
 func isWordRune(r rune) bool {
@@ -324,11 +428,11 @@ func isWordRune(r rune) bool {
 
 // wordEnd returns the end of the word starting at i and whether its
 // homoglyphs should be folded.
-func wordEnd(s []byte, i int) (int, bool) {
+func wordEnd(s string, i int) (int, bool) {
 	ascii, conf, other := 0, 0, 0
 	j := i
 	for j < len(s) {
-		r, size := utf8.DecodeRune(s[j:])
+		r, size := utf8.DecodeRuneInString(s[j:])
 		if !isWordRune(r) {
 			break
 		}
@@ -348,7 +452,7 @@ func wordEnd(s []byte, i int) (int, bool) {
 	return j, conf > 0 && (ascii > 0 || other == 0)
 }
 
-func equalFoldASCII(a, b string) bool {
+func equalFoldASCII[S string | []byte](a S, b string) bool {
 	if len(a) != len(b) {
 		return false
 	}

@@ -108,6 +108,18 @@ func checkOffsets(t *testing.T, in string, v *scan.View) {
 	if !utf8.ValidString(v.Text) {
 		t.Errorf("%s view is not valid UTF-8", v.Kind)
 	}
+	if v.Offsets == nil {
+		// Identity: every byte sits where it came from.
+		if len(v.Text) != len(in) {
+			t.Fatalf("%s: identity offsets for %d bytes of %d", v.Kind, len(v.Text), len(in))
+		}
+		for k := range len(in) {
+			if utf8.RuneStart(in[k]) != utf8.RuneStart(v.Text[k]) {
+				t.Fatalf("%s: identity offsets, but byte %d starts a rune in only one text", v.Kind, k)
+			}
+		}
+		return
+	}
 	if len(v.Offsets) != len(v.Text)+1 {
 		t.Fatalf("%s: %d offsets for %d bytes", v.Kind, len(v.Offsets), len(v.Text))
 	}
