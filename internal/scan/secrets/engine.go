@@ -40,6 +40,11 @@ type allowlist struct {
 	regexes   []*regexp.Regexp
 	stopwords []string // lower-case
 	paths     bool     // path conditions exist (never satisfied in text)
+	// re and stop answer "a regex matches" and "a stopword occurs"
+	// quickly; slow, in tests, uses the plain loops instead.
+	re   *litFilter
+	stop stopSet
+	slow bool
 }
 
 // allowed reports whether the allowlist exempts a match.
@@ -51,21 +56,14 @@ func (a *allowlist) allowed(secret, match, line string) bool {
 	case "line":
 		target = line
 	}
-	reOK := false
-	for _, re := range a.regexes {
-		if re.MatchString(target) {
-			reOK = true
-			break
-		}
-	}
-	stopOK := false
-	if len(a.stopwords) > 0 {
-		ls := strings.ToLower(secret)
-		for _, w := range a.stopwords {
-			if strings.Contains(ls, w) {
-				stopOK = true
-				break
-			}
+	var reOK, stopOK bool
+	if a.slow {
+		reOK, stopOK = a.slowRegexes(target), a.slowStopwords(secret)
+	} else {
+		// An OR list is settled by its regexes alone when one matches.
+		reOK = a.re.match(target)
+		if !reOK || a.and {
+			stopOK = a.stop.contains(secret)
 		}
 	}
 	if a.and {
@@ -76,6 +74,28 @@ func (a *allowlist) allowed(secret, match, line string) bool {
 			(len(a.regexes) > 0 || len(a.stopwords) > 0)
 	}
 	return reOK || stopOK
+}
+
+func (a *allowlist) slowRegexes(target string) bool {
+	for _, re := range a.regexes {
+		if re.MatchString(target) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *allowlist) slowStopwords(secret string) bool {
+	if len(a.stopwords) == 0 {
+		return false
+	}
+	ls := strings.ToLower(secret)
+	for _, w := range a.stopwords {
+		if strings.Contains(ls, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func compileAllowlist(a gitleaksAllowlist) (allowlist, error) {
@@ -90,6 +110,11 @@ func compileAllowlist(a gitleaksAllowlist) (allowlist, error) {
 	for _, w := range a.Stopwords {
 		out.stopwords = append(out.stopwords, strings.ToLower(w))
 	}
+	f, err := newLitFilter(out.regexes)
+	if err != nil {
+		return out, err
+	}
+	out.re, out.stop = f, newStopSet(out.stopwords)
 	return out, nil
 }
 

@@ -1,0 +1,182 @@
+package secrets
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// corpusTexts are the texts the fast paths are checked against: the
+// golden corpus (lines and whole), gitleaks' rule examples, the OOD
+// corpus and a few hand-written cases.
+func corpusTexts(t testing.TB) []string {
+	corpusMu.Lock()
+	defer corpusMu.Unlock()
+	if corpusCache == nil {
+		corpusCache = readCorpusTexts(t)
+	}
+	return corpusCache
+}
+
+var (
+	corpusMu    sync.Mutex
+	corpusCache []string
+)
+
+func readCorpusTexts(t testing.TB) []string {
+	var texts []string
+	if corpus, err := os.ReadFile("testdata/corpus.txt"); err == nil {
+		texts = append(texts, strings.Split(string(corpus), "\n")...)
+		texts = append(texts, string(corpus))
+	}
+	if f, err := os.Open(examplesPath); err == nil {
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			var rec struct{ Text string }
+			if json.Unmarshal(sc.Bytes(), &rec) == nil {
+				texts = append(texts, rec.Text)
+			}
+		}
+	}
+	for _, c := range loadOOD(t) {
+		texts = append(texts, c.text)
+	}
+	return append(texts, "rootPassword: Zq8!Lw3Rt7", "const stripeApiKey = 'q8Zr5Lw3Tt7Yp2Mn5Kd'", "DBPassword=Zq8!Lw3Rt7",
+		"db_userPassword=Zq8!Lw3Rt7", "compass: N45W", "x-api-key=abcdef0123456789XYZ", "my_secret_token_value: 'Zq8Lw3Rt7Yp2Mn5Kd9Hs'",
+		"curl -u admin:Sup3rS3cret https://x", "Bearer abcdefghij0123456789klmnop", "a.b-c_d.e.f.g.api_key = \"q8Zr5Lw3Tt7Yp2Mn5Kd\"",
+		"KEY_ALIAS=Zq8Lw3Rt7Yp2Mn5Kd9Hs", "api_version: 2024-01-01-Zq8Lw3", "x${{ secrets.FOO }}", "FALSE", "tRuEsecret", "aNull",
+		"\u212Aey_id = Zq8Lw3Rt7Yp2Mn5Kd9Hs", "falſe", "monkey_token: Zq8Lw3Rt7Yp2Mn5Kd9Hs", "Monkey", "MONKEY", "mONKEY")
+}
+
+// allowTargets are strings to try allowlists on: every text, line and
+// whitespace-separated token of the corpora, and each required literal
+// of each allowlist in a few cases and surroundings.
+func allowTargets(t testing.TB, e *engine) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(s string) {
+		// Allowlists see secrets, matches and lines: short texts.
+		if len(s) <= 1024 && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, tx := range corpusTexts(t) {
+		add(tx)
+		for _, l := range strings.Split(tx, "\n") {
+			add(l)
+			for _, w := range strings.Fields(l) {
+				add(w)
+			}
+		}
+	}
+	for _, a := range e.allowlists() {
+		lits := append(slices.Clone(a.re.lits), a.stopwords...)
+		for _, l := range lits {
+			for _, v := range []string{l, strings.ToUpper(l), "x" + l + "y", "Zq8Lw3" + l, l + "=\n", "_" + l + "_id", "/" + l + "/a b", l + "\u212A"} {
+				add(v)
+			}
+		}
+	}
+	return out
+}
+
+// allowlists returns the engine's allowlists, each once (rules share
+// gitleaks' generic one).
+func (e *engine) allowlists() []*allowlist {
+	out := []*allowlist{&e.global}
+	for _, r := range e.rules {
+		for i := range r.allow {
+			if !slices.Contains(out, &r.allow[i]) {
+				out = append(out, &r.allow[i])
+			}
+		}
+	}
+	return out
+}
+
+// TestAllowlistFilterSame checks the literal prefilter and the stopword
+// automaton against plain regexp and strings.Contains loops.
+func TestAllowlistFilterSame(t *testing.T) {
+	e, err := newEngine(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := allowTargets(t, e)
+	t.Logf("%d targets", len(targets))
+	for _, a := range e.allowlists() {
+		for _, s := range targets {
+			if got, want := a.re.match(s), a.slowRegexes(s); got != want {
+				t.Errorf("regexes %v on %q: filter %v, plain %v", a.regexes, s, got, want)
+			}
+			if got, want := a.stop.contains(s), a.slowStopwords(s); got != want {
+				t.Errorf("stopwords on %q: automaton %v, plain %v", s, got, want)
+			}
+		}
+	}
+}
+
+// TestFastSameMatches checks that the engine with every fast path finds
+// exactly what the engine with the slow paths finds, on the corpora.
+func TestFastSameMatches(t *testing.T) {
+	fast, err := newEngine(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := slowEngine(t)
+	for _, tx := range corpusTexts(t) {
+		got, want := fast.find(tx, lowerASCII(nil, tx)), slow.find(tx, lowerASCII(nil, tx))
+		if !slices.EqualFunc(got, want, sameMatch) {
+			t.Errorf("%q:\nfast %v\nslow %v", tx, ids(got), ids(want))
+		}
+	}
+}
+
+func sameMatch(a, b match) bool {
+	return a.rule.id == b.rule.id && a.start == b.start && a.end == b.end
+}
+
+// slowEngine is an engine with every fast path turned off.
+func slowEngine(t testing.TB) *engine {
+	e, err := newEngine(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.noAnchor = true
+	for _, a := range e.allowlists() {
+		a.slow = true
+	}
+	return e
+}
+
+func FuzzFastSameMatches(f *testing.F) {
+	fast, err := newEngine(nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	slow := slowEngine(f)
+	for _, s := range []string{"password=Xk9#mLq2Tz", "api_key = \"q8Zr5Lw3Tt7Yp2Mn5Kd\"", "KEY_ALIAS=Zq8Lw3Rt7Yp2Mn5Kd9Hs",
+		"token: ${{ secrets.X }}", "ghp_4sT9vQ2mXr8LkP1zW7yN3bC6dF0hJ5gA2eRt", "\u212Aey = Zq8Lw3Rt7Yp2Mn5Kd9Hs", "\xff key=é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		got, want := fast.find(text, lowerASCII(nil, text)), slow.find(text, lowerASCII(nil, text))
+		if !slices.EqualFunc(got, want, sameMatch) {
+			t.Errorf("%q:\nfast %v\nslow %v", text, ids(got), ids(want))
+		}
+		for _, a := range fast.allowlists() {
+			if got, want := a.re.match(text), a.slowRegexes(text); got != want {
+				t.Errorf("regexes %v on %q: filter %v, plain %v", a.regexes, text, got, want)
+			}
+			if got, want := a.stop.contains(text), a.slowStopwords(text); got != want {
+				t.Errorf("stopwords on %q: automaton %v, plain %v", text, got, want)
+			}
+		}
+	})
+}
