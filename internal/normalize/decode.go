@@ -30,11 +30,14 @@ func plausible(dec []byte) bool {
 // run's end and its decoded bytes (nil when there is no plausible run).
 type runDecoder func(text string, i int) (end int, dec []byte)
 
-// decodeRuns replaces every plausible encoded run with its decoded bytes.
-// It returns nil when nothing was decoded.
+// decodeRuns returns the decoded text of every plausible encoded run,
+// one run per line, each byte mapped into its run (a line break maps to
+// the end of the run before it). The text around the runs is left out:
+// every scanner already reads it in the raw view, so repeating it made
+// each scanner read an encoded prompt twice. It returns nil when nothing
+// was decoded.
 func decodeRuns(text string, dec runDecoder) *builder {
 	var b *builder
-	last := 0
 	for i := 0; i < len(text); {
 		end, d := dec(text, i)
 		if d == nil {
@@ -42,19 +45,13 @@ func decodeRuns(text string, dec runDecoder) *builder {
 			continue
 		}
 		if b == nil {
-			b = newBuilder(len(text))
-		}
-		for k := last; k < i; k++ {
-			b.addByte(text[k], k)
+			b = newBuilder(len(d) + 1)
+		} else {
+			b.addByte('\n', i)
 		}
 		b.addSpread(d, i, end)
-		i, last = end, end
-	}
-	if b == nil {
-		return nil
-	}
-	for k := last; k < len(text); k++ {
-		b.addByte(text[k], k)
+		b.end = end
+		i = end
 	}
 	return b
 }

@@ -201,6 +201,9 @@ type builder struct {
 	// ident: off is not kept yet because byte k of buf comes from byte k
 	// of the text (see identityBuilder).
 	ident bool
+	// end, when not zero, is where the view's end maps to (the end of the
+	// last decoded run) instead of the end of the text.
+	end int
 }
 
 func newBuilder(n int) *builder {
@@ -281,6 +284,9 @@ func (b *builder) finish(n int) []int32 {
 		return nil
 	}
 	b.materialize()
+	if b.end > 0 {
+		n = b.end
+	}
 	return append(b.off, int32(n))
 }
 
