@@ -167,10 +167,13 @@ type cueTrie struct {
 var (
 	// A street line: number first (English, French, …) or number last
 	// (German, Dutch, Nordic, Spanish, …), with an optional unit.
-	streetNumFirst = regexp.MustCompile(`(?i:\b\d{1,5}[a-z]?(?:[ \t]*,)?[ \t]+(?:(?:rue|avenue|av\.|boulevard|bd|chemin|allée|impasse|quai|place|route|calle|avenida|via|viale|piazza|corso|rua|avenida)[ \t]+(?:(?:de|du|des|la|le|l'|d'|del|di|della|da|do|dos|das)[ \t]+)*)?(?:\p{Lu}[\p{L}'’.-]*|\d{1,3}(?:st|nd|rd|th)|[a-z]+)(?:[ \t]+\p{Lu}[\p{L}'’.-]*){0,3}[ \t]+(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|place|pl|square|sq|way|terrace|ter|parkway|pkwy|circle|cir|highway|hwy|crescent|close|row|alley|plaza|trail|pike|loop|run|path)\b\.?)|\b\d{1,5}[a-z]?[ \t]*,?[ \t]+(?i:rue|avenue|boulevard|chemin|allée|impasse|quai|place|route|calle|avenida|via|viale|piazza|corso|rua)[ \t]+(?:(?i:de|du|des|la|le|l'|d'|del|di|della|da|do|dos|das)[ \t]+)*\p{Lu}[\p{L}'’.-]*(?:[ \t]+\p{Lu}[\p{L}'’.-]*){0,3}`)
-	streetNumLast  = regexp.MustCompile(`(?:\b(?i:rue|avenue|boulevard|chemin|calle|avenida|camino|carrer|paseo|plaza|via|viale|piazza|corso|largo|rua|travessa|praça|estrada|ulica|ul\.|utca|οδός|улица|ул\.)[ \t]+(?:(?i:de|du|des|la|le|l'|d'|del|di|della|da|do|dos|das|von|van)[ \t]+)*\p{Lu}[\p{L}'’.-]*(?:[ \t]+\p{Lu}[\p{L}'’.-]*){0,3}|\b\p{Lu}[\p{L}'’.-]*(?i:straße|strasse|str\.|gasse|weg|allee|platz|ring|damm|gatan|vägen|vej|gade|straat|laan|gracht|plein|katu|tie|utca|kapu|väg|veien|vegen|gata)|\b\p{Lu}[\p{L}'’.-]*[ \t]+(?i:straße|strasse|gasse|weg|allee|platz|utca|kapu|út))[ \t]*,?[ \t]+\d{1,5}[a-zA-Z]?\b\.?`)
-	cityTailRe     = regexp.MustCompile(`^,?[ \t]+\p{Lu}[\p{L}.'’-]*(?:[ \t]+\p{Lu}[\p{L}.'’-]*){0,2},[ \t]*(?:[A-Z]{2}[ \t]+\d{5}(?:-\d{4})?|[A-Z]{2}\b|\d{4,5})`)
-	unitRe         = regexp.MustCompile(`^(?:,?[ \t]*|\n[ \t]*)(?i:apt\.?|apartment|suite|ste\.?|unit|#|flat|floor)[ \t]*#?[ \t]*[\w-]{1,6}`)
+	streetNumFirst = regexp.MustCompile(`(?i:\b` + streetFirstA + `)|\b` + streetFirstB)
+	// streetNumFirstAt is streetNumFirst without its leading \b, anchored:
+	// address runs it at house numbers that start a word.
+	streetNumFirstAt = regexp.MustCompile(`^(?:(?i:` + streetFirstA + `)|` + streetFirstB + `)`)
+	streetNumLast    = regexp.MustCompile(`(?:\b(?i:rue|avenue|boulevard|chemin|calle|avenida|camino|carrer|paseo|plaza|via|viale|piazza|corso|largo|rua|travessa|praça|estrada|ulica|ul\.|utca|οδός|улица|ул\.)[ \t]+(?:(?i:de|du|des|la|le|l'|d'|del|di|della|da|do|dos|das|von|van)[ \t]+)*\p{Lu}[\p{L}'’.-]*(?:[ \t]+\p{Lu}[\p{L}'’.-]*){0,3}|\b\p{Lu}[\p{L}'’.-]*(?i:straße|strasse|str\.|gasse|weg|allee|platz|ring|damm|gatan|vägen|vej|gade|straat|laan|gracht|plein|katu|tie|utca|kapu|väg|veien|vegen|gata)|\b\p{Lu}[\p{L}'’.-]*[ \t]+(?i:straße|strasse|gasse|weg|allee|platz|utca|kapu|út))[ \t]*,?[ \t]+\d{1,5}[a-zA-Z]?\b\.?`)
+	cityTailRe       = regexp.MustCompile(`^,?[ \t]+\p{Lu}[\p{L}.'’-]*(?:[ \t]+\p{Lu}[\p{L}.'’-]*){0,2},[ \t]*(?:[A-Z]{2}[ \t]+\d{5}(?:-\d{4})?|[A-Z]{2}\b|\d{4,5})`)
+	unitRe           = regexp.MustCompile(`^(?:,?[ \t]*|\n[ \t]*)(?i:apt\.?|apartment|suite|ste\.?|unit|#|flat|floor)[ \t]*#?[ \t]*[\w-]{1,6}`)
 	// Textual dates after a DOB cue.
 	// Month names: English, French, German, Spanish, Italian, Portuguese,
 	// Dutch (by their first letters).
@@ -180,6 +183,12 @@ var (
 	// (US, UK, ES, IT), or 8–9 capitals and digits with at least two
 	// digits (FR 19AB12345, DE C01X00T47).
 	passportRe = regexp.MustCompile(`\b[A-Z0-9]{1,3}[0-9]{5,9}[A-Z0-9]?\b|\b[A-Z]{1,2}[0-9]{6,8}\b|\b(?:[0-9]{2}[A-Z]{2}[0-9]{5}|[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8})\b`)
+)
+
+// The two alternatives of streetNumFirst, each after a \b.
+const (
+	streetFirstA = `\d{1,5}[a-z]?(?:[ \t]*,)?[ \t]+(?:(?:rue|avenue|av\.|boulevard|bd|chemin|allée|impasse|quai|place|route|calle|avenida|via|viale|piazza|corso|rua|avenida)[ \t]+(?:(?:de|du|des|la|le|l'|d'|del|di|della|da|do|dos|das)[ \t]+)*)?(?:\p{Lu}[\p{L}'’.-]*|\d{1,3}(?:st|nd|rd|th)|[a-z]+)(?:[ \t]+\p{Lu}[\p{L}'’.-]*){0,3}[ \t]+(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|place|pl|square|sq|way|terrace|ter|parkway|pkwy|circle|cir|highway|hwy|crescent|close|row|alley|plaza|trail|pike|loop|run|path)\b\.?`
+	streetFirstB = `\d{1,5}[a-z]?[ \t]*,?[ \t]+(?i:rue|avenue|boulevard|chemin|allée|impasse|quai|place|route|calle|avenida|via|viale|piazza|corso|rua)[ \t]+(?:(?i:de|du|des|la|le|l'|d'|del|di|della|da|do|dos|das)[ \t]+)*\p{Lu}[\p{L}'’.-]*(?:[ \t]+\p{Lu}[\p{L}'’.-]*){0,3}`
 )
 
 // cues runs the context-cued detectors.
@@ -266,34 +275,95 @@ func (d *detector) address(s, e int) int {
 	for we < len(t) && !utf8.RuneStart(t[we]) {
 		we++
 	}
-	w := t[ws:we]
 	last := 0
-	// Every streetNumFirst match starts with a house number and every
-	// streetNumLast match ends with one; street words hold no digits. A
-	// match involving this street word therefore needs a digit before it
-	// (first) or after it (last) inside the window.
-	first := hasDigitByte(t[ws:s])
-	lastRe := hasDigitByte(t[e:we])
-	for k, re := range [2]*regexp.Regexp{streetNumFirst, streetNumLast} {
-		if k == 0 && !first || k == 1 && !lastRe {
+	// No street match contains a character outside [\pL0-9 \t,.'’-] (a
+	// "hard" one), so none crosses one: cutting the window just after the
+	// last hard character before the street word and at the first one
+	// after it keeps every match that involves the street word, and \b
+	// sees a non-word character at both cuts either way.
+	cs, ce := s, e
+	for cs > ws && !hardStreetByte(t[cs-1]) {
+		cs--
+	}
+	for ce < we && !hardStreetByte(t[ce]) {
+		ce++
+	}
+	ws, we = cs, ce
+	// Every streetNumFirst match starts with a house number at a word
+	// start; street words hold no digits, so it starts before s. Try the
+	// anchored pattern at each such number (the leftmost-first,
+	// non-overlapping order of FindAll).
+	for p := ws; p < s; p++ {
+		if !isDigit(t[p]) || p > ws && isWordByte(t[p-1]) {
 			continue
 		}
-		for _, loc := range re.FindAllStringIndex(w, -1) {
+		loc := streetNumFirstAt.FindStringIndex(t[p:we])
+		if loc == nil {
+			continue
+		}
+		if me := p + loc[1]; me > s {
+			last = max(last, d.streetMatch(p, me))
+		}
+		p += loc[1] - 1
+	}
+	// Every streetNumLast match ends with a house number after the street
+	// word, reached from it through name characters only, at most one
+	// comma right before the number.
+	if streetNumberFollows(t[e:we]) {
+		for _, loc := range streetNumLast.FindAllStringIndex(t[ws:we], -1) {
 			ms, me := ws+loc[0], ws+loc[1]
 			if me <= s || ms >= e {
 				continue // the match must involve this street word
 			}
-			if u := unitRe.FindStringIndex(t[me:min(len(t), me+24)]); u != nil {
-				me += u[1]
-			}
-			if c := cityTailRe.FindStringIndex(t[me:min(len(t), me+64)]); c != nil {
-				me += c[1] // ", Springfield, IL 62704"
-			}
-			d.add(scan.Address, "street", ms, me, 0.8)
-			last = max(last, me)
+			last = max(last, d.streetMatch(ms, me))
 		}
 	}
 	return last
+}
+
+// streetMatch reports a street match [ms, me) with the unit and city
+// tail that follow it and returns the end.
+func (d *detector) streetMatch(ms, me int) int {
+	t := d.text
+	if u := unitRe.FindStringIndex(t[me:min(len(t), me+24)]); u != nil {
+		me += u[1]
+	}
+	if c := cityTailRe.FindStringIndex(t[me:min(len(t), me+64)]); c != nil {
+		me += c[1] // ", Springfield, IL 62704"
+	}
+	d.add(scan.Address, "street", ms, me, 0.8)
+	return me
+}
+
+// hardStreetByte reports an ASCII character that no street match
+// contains and that is not a word character.
+func hardStreetByte(c byte) bool { return hardStreet[c] }
+
+var hardStreet = func() (t [256]bool) {
+	for c := 0; c < utf8.RuneSelf; c++ {
+		t[c] = !(isAlnum(byte(c)) || strings.IndexByte(" \t,.'-", byte(c)) >= 0)
+	}
+	return t
+}()
+
+// isWordByte: \b's word characters.
+func isWordByte(c byte) bool { return c < utf8.RuneSelf && isAlnum(c) }
+
+// streetNumberFollows reports whether s (the text after a street word)
+// can lead to the house number that ends a streetNumLast match: name
+// characters (letters, blanks, ' . -), at most one comma, blanks, a digit.
+func streetNumberFollows(s string) bool {
+	i := 0
+	for i < len(s) && (s[i] >= utf8.RuneSelf || isLetter(s[i]) || s[i] == ' ' || s[i] == '\t' || s[i] == '\'' || s[i] == '.' || s[i] == '-') {
+		i++
+	}
+	if i < len(s) && s[i] == ',' {
+		i++
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+			i++
+		}
+	}
+	return i < len(s) && isDigit(s[i])
 }
 
 // nameAfter reads up to max capitalized words after a cue as a name.
@@ -675,14 +745,4 @@ func capitalizedAfter(t string, e int) bool {
 // dotted or slashed paths), which a person's name never does.
 func identChar(b byte) bool {
 	return b == '_' || b >= '0' && b <= '9' || b == '/' || b == '\\' || b == '@' || b == '='
-}
-
-// hasDigitByte reports an ASCII digit in s.
-func hasDigitByte(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if isDigit(s[i]) {
-			return true
-		}
-	}
-	return false
 }

@@ -13,22 +13,22 @@ import (
 
 // Context words, matched in lower-cased text near a candidate.
 var (
-	phoneBefore = []string{"phone", "tel", "call", "mobile", "cell", "fax", "office", "reach", "answering",
+	phoneBefore = newWordSet("phone", "tel", "call", "mobile", "cell", "fax", "office", "reach", "answering",
 		"whatsapp", "contact", "ring", "text me", "sms", "message", "registered", "desk", "landline", "home:", "work:", "reach me", "ph.", "ph:", "mob", "dial", "number", "nummer",
 		"telefon", "teléfono", "telefone", "téléphone", "телефон", "handy", "portable", "cellulare",
 		"tél", "appel", "ruf", "anruf", "mobil", "móvil", "llam", "chiam", "ligue", "ligar", "celular", "bel ", "bellen",
-		"zadzwo", "komórk", "電話", "电话", "携帯", "手机", "手機", "座机", "연락처", "전화", "휴대폰", "핸드폰"}
-	phoneAfter = []string{"office", "fax", "mobile", "cell", "home", "work", "(m)", "(w)", "(h)"}
-	notPII     = []string{"order", "invoice", "tracking", "isbn", "issn", "ref", "ticket", "serial", "sku", "part no", "model", "version", "build", "case #", "po #", "confirmation", "transaction", "shipment", "parcel", "item",
-		"license", "licence", "account", "acct", "member", "policy", "routing", "customer id", "employee id", "user id", "id:", "id #", "id number", "zip", "postcode", "postal code", "price", "total", "amount", "$", "€", "£"}
-	strongPhone = []string{"phone", "tel", "call", "mobile", "cell", "fax", "whatsapp", "sms"}
-	ssnWords    = []string{"ssn", "social security", "social sec", "ss#", "ss #", "tin", "taxpayer"}
-	versionCtx  = []string{"version", "ver.", "ver ", "release", "build", "firmware", "v.", "python", "node", "go1", "chrome", "firefox", "kernel", "ios ", "android", "oid",
-		"chapter", "section", "§", "step", "clause", "article", "figure", "fig.", "table", "rule", "item", "paragraph"}
-	cardWords = []string{"card", "visa", "mastercard", "amex", "credit", "debit", "cc", "pan"}
-	passWords = []string{"passport", "reisepass", "passeport", "pasaporte", "passaporto", "passaporte", "paspoort", "paszport"}
-	dobWords  = []string{"born", "date of birth", "dob", "d.o.b", "birthday", "birth date", "birthdate", "geboren", "né le", "née le", "nacimiento", "nascimento", "nato il", "nata il",
-		"naissance", "nascita", "geboortedatum", "geburtsdatum", "urodzeni", "nacido", "nacida", "nascido", "nascida"}
+		"zadzwo", "komórk", "電話", "电话", "携帯", "手机", "手機", "座机", "연락처", "전화", "휴대폰", "핸드폰")
+	phoneAfter = newWordSet("office", "fax", "mobile", "cell", "home", "work", "(m)", "(w)", "(h)")
+	notPII     = newWordSet("order", "invoice", "tracking", "isbn", "issn", "ref", "ticket", "serial", "sku", "part no", "model", "version", "build", "case #", "po #", "confirmation", "transaction", "shipment", "parcel", "item",
+		"license", "licence", "account", "acct", "member", "policy", "routing", "customer id", "employee id", "user id", "id:", "id #", "id number", "zip", "postcode", "postal code", "price", "total", "amount", "$", "€", "£")
+	strongPhone = newWordSet("phone", "tel", "call", "mobile", "cell", "fax", "whatsapp", "sms")
+	ssnWords    = newWordSet("ssn", "social security", "social sec", "ss#", "ss #", "tin", "taxpayer")
+	versionCtx  = newWordSet("version", "ver.", "ver ", "release", "build", "firmware", "v.", "python", "node", "go1", "chrome", "firefox", "kernel", "ios ", "android", "oid",
+		"chapter", "section", "§", "step", "clause", "article", "figure", "fig.", "table", "rule", "item", "paragraph")
+	cardWords = newWordSet("card", "visa", "mastercard", "amex", "credit", "debit", "cc", "pan")
+	passWords = newWordSet("passport", "reisepass", "passeport", "pasaporte", "passaporto", "passaporte", "paspoort", "paszport")
+	dobWords  = newWordSet("born", "date of birth", "dob", "d.o.b", "birthday", "birth date", "birthdate", "geboren", "né le", "née le", "nacimiento", "nascimento", "nato il", "nata il",
+		"naissance", "nascita", "geboortedatum", "geburtsdatum", "urodzeni", "nacido", "nacida", "nascido", "nascida")
 )
 
 // cluster is a run of digit groups joined by single separators.
@@ -225,7 +225,7 @@ func sepClass(s string) byte {
 func (d *detector) classify(cl *cluster) {
 	n := len(cl.digits)
 	s, e := cl.start, cl.end
-	before := func(k int, words []string) bool { return d.near(s-k, s, words) }
+	before := func(k int, words *wordSet) bool { return d.near(s-k, s, words) }
 	uniform := len(cl.seps) == 0 || strings.Count(cl.seps, cl.seps[:1]) == len(cl.seps)
 	if n < 6 && len(cl.groups) != 3 && len(cl.groups) != 4 {
 		return // too short for any type (dates and IPs have 3 or 4 groups)
@@ -352,14 +352,17 @@ func (d *detector) phone(cl *cluster, cue bool) {
 		d.add(scan.Phone, "phone-nanp", s, e, 0.85)
 		return
 	}
-	if len(cl.groups) >= 2 && cl.digits[0] == '0' && n >= 9 && n <= 12 {
-		if p, err := phonenumbers.Parse(raw, d.s.region); err == nil && phonenumbers.IsValidNumber(p) {
-			d.add(scan.Phone, "phone-national", s, e, 0.75)
-			return
-		}
+	// Every layout below has at least two groups; libphonenumber is asked
+	// once about the default region.
+	if len(cl.groups) < 2 {
+		return
 	}
-	if p, err := phonenumbers.Parse(raw, d.s.region); err == nil && phonenumbers.IsValidNumber(p) && len(cl.groups) >= 2 {
-		d.add(scan.Phone, "phone-region", s, e, 0.75)
+	if p, err := phonenumbers.Parse(raw, d.s.region); err == nil && phonenumbers.IsValidNumber(p) {
+		if cl.digits[0] == '0' && n >= 9 && n <= 12 {
+			d.add(scan.Phone, "phone-national", s, e, 0.75)
+		} else {
+			d.add(scan.Phone, "phone-region", s, e, 0.75)
+		}
 		return
 	}
 	// A CJK text: the national layout of the region its script suggests
@@ -533,39 +536,60 @@ var fileExtensions = setOf(`png jpg jpeg gif svg webp ico bmp tif tiff avif heic
 // of four, and keeps those that pass the length table and mod-97.
 func (d *detector) ibans() {
 	t := d.text
-	for i := 0; i+4 <= len(t); i++ {
-		if !(isLetter(t[i]) && isLetter(t[i+1]) && isDigit(t[i+2]) && isDigit(t[i+3])) || (i > 0 && isAlnum(t[i-1])) {
+	// Candidates are CCkk: two letters, two digits. Stepping over the
+	// digit pairs visits them in the same order as every position would.
+	for j := 2; j+1 < len(t); {
+		if !isDigit(t[j+1]) {
+			j += 2 // neither t[j:j+2] nor t[j+1:j+3] is a digit pair
 			continue
 		}
-		// Lower-case IBANs are accepted; the checksum is case-free.
-		want, ok := ibanLengths[strings.ToUpper(t[i:i+2])]
-		if !ok {
+		i := j - 2
+		if !isDigit(t[j]) || !isLetter(t[i]) || !isLetter(t[i+1]) || (i > 0 && isAlnum(t[i-1])) {
+			j++
 			continue
 		}
-		var b strings.Builder
-		j := i
-		end := i
-		for j < len(t) && b.Len() < want {
-			c := t[j]
-			switch {
-			case isDigit(c) || isLetter(c):
-				b.WriteByte(upper(c))
-				j++
-				end = j
-			case c == ' ' && j+1 < len(t) && (isDigit(t[j+1]) || isLetter(t[j+1])):
-				j++
-			default:
-				j = len(t) + 1
-			}
-		}
-		if b.Len() != want || (end < len(t) && isAlnum(t[end])) {
+		if end := d.iban(i); end > 0 {
+			j = end + 2
 			continue
 		}
-		if validIBAN(b.String()) {
-			d.add(scan.IBAN, "iban", i, end, 1)
-			i = end - 1
+		j++
+	}
+}
+
+// iban reads an IBAN starting at i (CCkk) and reports it; it returns its
+// end, or 0.
+func (d *detector) iban(i int) int {
+	t := d.text
+	// Lower-case IBANs are accepted; the checksum is case-free.
+	want, ok := ibanLengths[string([]byte{upper(t[i]), upper(t[i+1])})]
+	if !ok {
+		return 0
+	}
+	var buf [40]byte
+	b := buf[:0]
+	j := i
+	end := i
+	for j < len(t) && len(b) < want {
+		c := t[j]
+		switch {
+		case isDigit(c) || isLetter(c):
+			b = append(b, upper(c))
+			j++
+			end = j
+		case c == ' ' && j+1 < len(t) && (isDigit(t[j+1]) || isLetter(t[j+1])):
+			j++
+		default:
+			j = len(t) + 1
 		}
 	}
+	if len(b) != want || (end < len(t) && isAlnum(t[end])) {
+		return 0
+	}
+	if validIBAN(string(b)) {
+		d.add(scan.IBAN, "iban", i, end, 1)
+		return end
+	}
+	return 0
 }
 
 func isLetter(c byte) bool { return 'A' <= c|0x20 && c|0x20 <= 'z' }
@@ -584,14 +608,32 @@ func (d *detector) ipv6() {
 	isHexColon := func(c byte) bool {
 		return isDigit(c) || ('a' <= c|0x20 && c|0x20 <= 'f') || c == ':' || c == '.'
 	}
-	for i := 0; i < len(t); {
-		if !isHexColon(t[i]) || (i > 0 && isAlnum(t[i-1])) {
-			i++
-			continue
+	// A run starts at the first hex/colon/dot character of a maximal
+	// sequence of them that does not follow a letter or digit and ends
+	// with the sequence; only sequences with two colons can be addresses,
+	// so the search jumps from colon to colon.
+	for off := 0; off < len(t); {
+		k := strings.IndexByte(t[off:], ':')
+		if k < 0 {
+			break
 		}
-		j := i
+		a, j := off+k, off+k+1
+		for a > 0 && isHexColon(t[a-1]) {
+			a--
+		}
 		for j < len(t) && isHexColon(t[j]) {
 			j++
+		}
+		off = j
+		if strings.Count(t[a:j], ":") < 2 {
+			continue
+		}
+		i := a
+		for i < j && i > 0 && isAlnum(t[i-1]) {
+			i++
+		}
+		if i == j {
+			continue
 		}
 		run := strings.TrimRight(t[i:j], ".")
 		end := i + len(run)
@@ -608,6 +650,5 @@ func (d *detector) ipv6() {
 				d.add(scan.IPAddress, "ipv6", i, end, 0.95)
 			}
 		}
-		i = max(j, i+1)
 	}
 }

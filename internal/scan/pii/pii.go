@@ -7,12 +7,12 @@
 package pii
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 
@@ -256,31 +256,39 @@ func isAlnum(c byte) bool {
 	return isDigit(c) || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || c == '_' || c >= 0x80
 }
 
-// near reports whether any of words occurs in lower[from:to].
-func (d *detector) near(from, to int, words []string) bool {
+// near reports whether any of words occurs in lower[from:to]. A word
+// must start a word ("ver" is not in "server"); words that start with
+// punctuation or a non-ASCII byte (电话, 携帯, "$") may start anywhere.
+func (d *detector) near(from, to int, words *wordSet) bool {
 	from, to = max(0, from), min(len(d.text), to)
-	if from >= to {
-		return false
-	}
-	w := (*d.lower)[from:to]
-	for _, k := range words {
-		// The word must start a word ("ver" is not in "server"); words
-		// of scripts written without spaces (电话, 携帯) may start anywhere.
-		for off := 0; off < len(w); {
-			i := bytesIndex(w[off:], k)
-			if i < 0 {
-				break
-			}
-			i += off
-			if i == 0 && from == 0 || i > 0 && !isAlnum(w[i-1]) || i == 0 && !isAlnum((*d.lower)[from-1]) || !isAlnum(k[0]) || k[0] >= 0x80 {
+	lower := *d.lower
+	for p := from; p < to; p++ {
+		ks := words.byFirst[lower[p]]
+		if len(ks) == 0 {
+			continue
+		}
+		start := p == 0 || !isAlnum(lower[p-1])
+		for _, k := range ks {
+			if p+len(k) <= to && (start || !isAlnum(k[0]) || k[0] >= utf8.RuneSelf) && string(lower[p:p+len(k)]) == k {
 				return true
 			}
-			off = i + 1
 		}
 	}
 	return false
 }
 
-func bytesIndex(b []byte, s string) int { return bytes.Index(b, []byte(s)) }
+// wordSet holds context words by their first byte.
+type wordSet struct {
+	words   []string
+	byFirst [256][]string
+}
+
+func newWordSet(words ...string) *wordSet {
+	s := &wordSet{words: words}
+	for _, w := range words {
+		s.byFirst[w[0]] = append(s.byFirst[w[0]], w)
+	}
+	return s
+}
 
 func (d *detector) String() string { return fmt.Sprintf("detector(%d bytes)", len(d.text)) }

@@ -1,0 +1,127 @@
+package pii
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+
+	"rampart/internal/scan"
+)
+
+// The IBAN and IPv6 searches as they were, visiting every byte.
+
+func (d *detector) ibansEveryByte() {
+	t := d.text
+	for i := 0; i+4 <= len(t); i++ {
+		if !(isLetter(t[i]) && isLetter(t[i+1]) && isDigit(t[i+2]) && isDigit(t[i+3])) || (i > 0 && isAlnum(t[i-1])) {
+			continue
+		}
+		// Lower-case IBANs are accepted; the checksum is case-free.
+		want, ok := ibanLengths[strings.ToUpper(t[i:i+2])]
+		if !ok {
+			continue
+		}
+		var b strings.Builder
+		j := i
+		end := i
+		for j < len(t) && b.Len() < want {
+			c := t[j]
+			switch {
+			case isDigit(c) || isLetter(c):
+				b.WriteByte(upper(c))
+				j++
+				end = j
+			case c == ' ' && j+1 < len(t) && (isDigit(t[j+1]) || isLetter(t[j+1])):
+				j++
+			default:
+				j = len(t) + 1
+			}
+		}
+		if b.Len() != want || (end < len(t) && isAlnum(t[end])) {
+			continue
+		}
+		if validIBAN(b.String()) {
+			d.add(scan.IBAN, "iban", i, end, 1)
+			i = end - 1
+		}
+	}
+}
+func (d *detector) ipv6EveryByte() {
+	t := d.text
+	isHexColon := func(c byte) bool {
+		return isDigit(c) || ('a' <= c|0x20 && c|0x20 <= 'f') || c == ':' || c == '.'
+	}
+	for i := 0; i < len(t); {
+		if !isHexColon(t[i]) || (i > 0 && isAlnum(t[i-1])) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(t) && isHexColon(t[j]) {
+			j++
+		}
+		run := strings.TrimRight(t[i:j], ".")
+		end := i + len(run)
+		if strings.Count(run, ":") >= 2 && (end >= len(t) || !isAlnum(t[end])) {
+			groups := 0
+			digit := false
+			for _, g := range strings.Split(run, ":") {
+				if g != "" {
+					groups++
+				}
+				digit = digit || strings.ContainsAny(g, "0123456789")
+			}
+			if a, err := netip.ParseAddr(run); err == nil && a.Is6() && digit && (groups >= 3 || strings.Contains(run, "::") && groups >= 2) {
+				d.add(scan.IPAddress, "ipv6", i, end, 0.95)
+			}
+		}
+		i = max(j, i+1)
+	}
+}
+
+// TestIBANAndIPv6MatchEveryByte checks the digit-pair IBAN search and the
+// colon-driven IPv6 search against the every-byte ones.
+func TestIBANAndIPv6MatchEveryByte(t *testing.T) {
+	sc, err := New(Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := cueTestTexts(t)
+	r := rand.New(rand.NewPCG(11, 13))
+	parts := []string{"DE89 3704 0044 0532 0130 00", "de89370400440532013000", "GB82WEST12345698765432", "GB82 WEST 1234 5698 7654 32", "NL91ABNA0417164300",
+		"DE", "89", "12", "x", "a", "f", "ab", ":", "::", "fe80::1", "2001:db8::8a2e:370:7334", "::ffff:192.0.2.1", "1.2.3.4", ".", " ", "%eth0", "g1:2:3", "std::vector", "-", "[", "]"}
+	for range 4000 {
+		var b strings.Builder
+		for range 1 + r.IntN(10) {
+			b.WriteString(parts[r.IntN(len(parts))])
+			if r.IntN(3) == 0 {
+				b.WriteByte(' ')
+			}
+		}
+		texts = append(texts, b.String())
+	}
+	found := [2]int{}
+	for _, text := range texts {
+		for k, pair := range [2][2]func(*detector){
+			{(*detector).ibans, (*detector).ibansEveryByte},
+			{(*detector).ipv6, (*detector).ipv6EveryByte},
+		} {
+			a := &detector{s: sc, text: text}
+			b := &detector{s: sc, text: text}
+			pair[0](a)
+			pair[1](b)
+			if !slices.Equal(a.out, b.out) {
+				t.Fatalf("search %d on %q:\n got %v\nwant %v", k, text, a.out, b.out)
+			}
+			found[k] += len(b.out)
+		}
+	}
+	t.Logf("findings %v", found)
+	if found[0] < 50 || found[1] < 50 {
+		t.Fatalf("too few findings to compare: %v", found)
+	}
+	_ = netip.Addr{}
+	_ = scan.IBAN
+}
