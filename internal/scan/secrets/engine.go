@@ -1,7 +1,6 @@
 package secrets
 
 import (
-	"bytes"
 	"cmp"
 	"fmt"
 	"math"
@@ -12,8 +11,6 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
-
-	ahocorasick "github.com/BobuSumisu/aho-corasick"
 )
 
 //go:generate go run ./internal/gen -in ../../../../shared/datasets/secrets/gitleaks.toml -out rules_gitleaks.go
@@ -133,9 +130,9 @@ type rule struct {
 	check func(secret, match, line string) bool
 	// before and after bound the window searched around a keyword hit.
 	before, after int
-	// pre, when set, is a cheap test at a keyword hit (lower-cased text,
-	// keyword end) that must pass before the regexp runs there.
-	pre func(lower []byte, end int) bool
+	// pre, when set, is a cheap test at a keyword hit (the text, keyword
+	// end; it folds ASCII case itself) that must pass before the regexp runs there.
+	pre func(s string, end int) bool
 	// prefixExt > 0 means re is the gitleaks pattern without its leading
 	// lazy `[\w.-]{0,50}?`: a match is extended back over at most
 	// prefixExt identifier bytes instead, which finds the same matches
@@ -293,19 +290,19 @@ const assignTemplate = `(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\
 // way assignTemplate requires: at most 20 identifier characters, at most 3
 // spaces or quotes, then one of = > : | ? ,. None of those operators is in
 // the skipped classes, so the greedy skip is exact.
-func assignAfter(lower []byte, end int) bool {
+func assignAfter(s string, end int) bool {
 	i, n := end, 0
-	for i < len(lower) && n <= 20 && isIdentSpace(lower[i]) {
+	for i < len(s) && n <= 20 && isIdentSpace(lc(s[i])) {
 		i++
 		n++
 	}
 	if n > 20 {
 		return false
 	}
-	for n = 0; i < len(lower) && n < 3 && (isSpace(lower[i]) || lower[i] == '\'' || lower[i] == '"'); n++ {
+	for n = 0; i < len(s) && n < 3 && (isSpace(s[i]) || s[i] == '\'' || s[i] == '"'); n++ {
 		i++
 	}
-	return i < len(lower) && strings.IndexByte("=>:|?,", lower[i]) >= 0
+	return i < len(s) && strings.IndexByte("=>:|?,", s[i]) >= 0
 }
 
 func isIdentSpace(c byte) bool {
@@ -328,9 +325,9 @@ var tokenAfter = map[string]int{"vault-service-token": 24}
 // six lines (curl's -u/--user and -H/--header both contain it).
 var flagAfter = map[string]string{"curl-auth-user": "-u", "curl-auth-header": "-h"}
 
-func flagWithinLines(flag string, lines, limit int) func([]byte, int) bool {
-	return func(lower []byte, end int) bool {
-		w := lower[end:min(len(lower), end+limit)]
+func flagWithinLines(flag string, lines, limit int) func(string, int) bool {
+	return func(s string, end int) bool {
+		w := s[end:min(len(s), end+limit)]
 		for i, nl := 0, 0; i < len(w); i++ {
 			if w[i] == '\n' {
 				if nl++; nl > lines {
@@ -339,30 +336,66 @@ func flagWithinLines(flag string, lines, limit int) func([]byte, int) bool {
 				}
 			}
 		}
-		return bytes.Contains(w, []byte(flag))
+		return containsFold(w, flag)
 	}
 }
 
 // jwtAfter: "eyJ" starts a JWT only if at least 14 more header characters,
 // a dot and "ey" follow.
-func jwtAfter(lower []byte, end int) bool {
+func jwtAfter(s string, end int) bool {
 	i := end
-	for i < len(lower) && ('a' <= lower[i] && lower[i] <= 'z' || '0' <= lower[i] && lower[i] <= '9') {
+	for i < len(s) && isAlnum(s[i]) {
 		i++
 	}
-	return i-end >= 14 && i+2 < len(lower) && lower[i] == '.' && lower[i+1] == 'e' && lower[i+2] == 'y'
+	return i-end >= 14 && i+2 < len(s) && s[i] == '.' && lc(s[i+1]) == 'e' && lc(s[i+2]) == 'y'
 }
 
-func nearAll(words []string, dist int) func([]byte, int) bool {
-	return func(lower []byte, end int) bool {
-		w := lower[max(0, end-dist):min(len(lower), end+dist)]
+func nearAll(words []string, dist int) func(string, int) bool {
+	return func(s string, end int) bool {
+		w := s[max(0, end-dist):min(len(s), end+dist)]
 		for _, x := range words {
-			if !bytes.Contains(w, []byte(x)) {
+			if !containsFold(w, x) {
 				return false
 			}
 		}
 		return true
 	}
+}
+
+// lc lower-cases an ASCII letter.
+func lc(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// containsFold reports whether s contains the lower-case sub, ignoring
+// ASCII case only (as a search in lowerASCII(s) would).
+func containsFold(s, sub string) bool {
+	if sub == "" {
+		return true
+	}
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if lc(s[i]) == sub[0] && hasPrefixFold(s[i:], sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasPrefixFold reports whether s begins with the lower-case prefix,
+// ignoring ASCII case only.
+func hasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		if lc(s[i]) != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // maxMatchLen returns the longest match of a regexp in bytes, or false
@@ -442,7 +475,7 @@ func maxLen(re *syntax.Regexp) int {
 type engine struct {
 	rules   []*rule
 	global  allowlist
-	trie    *ahocorasick.Trie
+	kw      *foldAC // the rules' keywords
 	kwRules [][]int // keyword index → rule indices
 	kwLen   []int
 	// noAnchor turns off the anchored fast path (tests compare both).
@@ -511,9 +544,9 @@ func newEngine(disabled map[string]bool) (*engine, error) {
 			}
 		}
 		if n, ok := tokenAfter[gr.ID]; ok {
-			r.pre = func(lower []byte, end int) bool {
+			r.pre = func(s string, end int) bool {
 				i := end
-				for i < len(lower) && i-end < n && (isIdentSpace(lower[i]) && lower[i] != ' ' && lower[i] != '\t') {
+				for i < len(s) && i-end < n && isIdentSpace(lc(s[i])) && s[i] != ' ' && s[i] != '\t' {
 					i++
 				}
 				return i-end >= n
@@ -585,7 +618,7 @@ func newEngine(disabled map[string]bool) (*engine, error) {
 			}
 		}
 	}
-	e.trie = ahocorasick.NewTrieBuilder().AddStrings(kws).Build()
+	e.kw = newFoldAC(kws)
 	return e, nil
 }
 
@@ -608,24 +641,23 @@ func lowerASCII(dst []byte, s string) []byte {
 
 type window struct{ start, end int }
 
-// find returns the accepted matches in s, sorted by position; lower is
-// lowerASCII(s).
-func (e *engine) find(s string, lower []byte) []match {
+// find returns the accepted matches in s, sorted by position.
+func (e *engine) find(s string) []match {
 	// rule index → windows around its keyword hits, or the hits
 	// themselves for anchored rules.
 	hits := map[int][]window{}
-	e.trie.Walk(lower, func(end, n, pattern int64) bool {
-		pos := int(end - n + 1)
+	e.kw.each(s, func(end int, pattern int32) {
+		pos := end - e.kwLen[pattern]
 		for _, ri := range e.kwRules[pattern] {
 			r := e.rules[ri]
-			if r.pre != nil && !r.pre(lower, int(end)+1) {
+			if r.pre != nil && !r.pre(s, end) {
 				continue
 			}
 			if r.anchored != nil && !e.noAnchor {
-				hits[ri] = append(hits[ri], window{pos, min(len(s), int(end)+1+r.after)})
+				hits[ri] = append(hits[ri], window{pos, min(len(s), end+r.after)})
 				continue
 			}
-			w := window{max(0, pos-r.before), min(len(s), int(end)+1+r.after)}
+			w := window{max(0, pos-r.before), min(len(s), end+r.after)}
 			ws := hits[ri]
 			if k := len(ws) - 1; k >= 0 && w.start <= ws[k].end {
 				ws[k].end = max(ws[k].end, w.end)
@@ -634,7 +666,6 @@ func (e *engine) find(s string, lower []byte) []match {
 			}
 			hits[ri] = ws
 		}
-		return true
 	})
 	if len(hits) == 0 {
 		return nil

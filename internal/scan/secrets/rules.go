@@ -453,61 +453,60 @@ func hasSequence(s string, n int) bool {
 
 // operatorAfter: the keyword may continue as an identifier ("pass" in
 // "password_hash"), then an optional quote, spaces, and = : > or " is ".
-func operatorAfter(lower []byte, end int) bool {
+func operatorAfter(s string, end int) bool {
 	i := end
-	for n := 0; i < len(lower) && n < 20 && (lower[i] == '_' || lower[i] == '-' || lower[i] == '.' || ('a' <= lower[i] && lower[i] <= 'z') || ('0' <= lower[i] && lower[i] <= '9')); n++ {
+	for n := 0; i < len(s) && n < 20 && (s[i] == '_' || s[i] == '-' || s[i] == '.' || isAlnum(s[i])); n++ {
 		i++
 	}
-	if i < len(lower) && (lower[i] == '"' || lower[i] == '\'') {
+	if i < len(s) && (s[i] == '"' || s[i] == '\'') {
 		i++
 	}
-	for n := 0; i < len(lower) && n < 3 && (lower[i] == ' ' || lower[i] == '\t'); n++ {
+	for n := 0; i < len(s) && n < 3 && (s[i] == ' ' || s[i] == '\t'); n++ {
 		i++
 	}
-	if i >= len(lower) {
+	if i >= len(s) {
 		return false
 	}
-	if lower[i] == '=' || lower[i] == ':' || lower[i] == '>' {
+	if s[i] == '=' || s[i] == ':' || s[i] == '>' {
 		return true
 	}
-	return proseVerbAfter(lower, i)
+	return proseVerbAfter(s, i)
 }
 
 // assignOperatorAfter is operatorAfter without the prose verbs.
-func assignOperatorAfter(lower []byte, end int) bool {
+func assignOperatorAfter(s string, end int) bool {
 	i := end
-	for n := 0; i < len(lower) && n < 20 && (lower[i] == '_' || ('a' <= lower[i] && lower[i] <= 'z') || ('0' <= lower[i] && lower[i] <= '9')); n++ {
+	for n := 0; i < len(s) && n < 20 && (s[i] == '_' || isAlnum(s[i])); n++ {
 		i++
 	}
-	if i < len(lower) && (lower[i] == '"' || lower[i] == '\'') {
+	if i < len(s) && (s[i] == '"' || s[i] == '\'') {
 		i++
 	}
-	for n := 0; i < len(lower) && n < 3 && (lower[i] == ' ' || lower[i] == '\t'); n++ {
+	for n := 0; i < len(s) && n < 3 && (s[i] == ' ' || s[i] == '\t'); n++ {
 		i++
 	}
-	return i < len(lower) && (lower[i] == '=' || lower[i] == ':')
+	return i < len(s) && (s[i] == '=' || s[i] == ':')
 }
 
 // proseVerbAfter reports whether one of proseOperator's verbs is among the next five
 // words from i: "password for the wifi is …".
-func proseVerbAfter(lower []byte, i int) bool {
+func proseVerbAfter(s string, i int) bool {
 	for w := 0; w < 5; w++ {
 		j := i
-		for j < len(lower) && (lower[j] == ' ' || lower[j] == '\t') {
+		for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
 			j++
 		}
 		if j == i && w > 0 {
 			return false
 		}
 		k := j
-		for k < len(lower) && k-j <= 20 && (('a' <= lower[k] && lower[k] <= 'z') || lower[k] >= 0x80 || lower[k] == '\'' || lower[k] == '-') {
+		for k < len(s) && k-j <= 20 && (isLetter(s[k]) || s[k] >= 0x80 || s[k] == '\'' || s[k] == '-') {
 			k++
 		}
 		if k == j {
 			return false
 		}
-		switch string(lower[j:k]) {
-		case "is", "est", "ist", "es", "was", "lautet", "é":
+		if isVerb(s[j:k]) {
 			return true
 		}
 		i = k
@@ -515,11 +514,21 @@ func proseVerbAfter(lower []byte, i int) bool {
 	return false
 }
 
+// isVerb: one of proseOperator's verbs, ASCII case-insensitively.
+func isVerb(w string) bool {
+	for _, v := range [...]string{"is", "est", "ist", "es", "was", "lautet", "é"} {
+		if len(w) == len(v) && hasPrefixFold(w, v) {
+			return true
+		}
+	}
+	return false
+}
+
 // userinfoAfter: "://" followed by user:password@ before any delimiter.
-func userinfoAfter(lower []byte, end int) bool {
+func userinfoAfter(s string, end int) bool {
 	colon := false
-	for i := end; i < len(lower) && i < end+400; i++ {
-		switch c := lower[i]; c {
+	for i := end; i < len(s) && i < end+400; i++ {
+		switch s[i] {
 		case ':':
 			colon = true
 		case '@':
@@ -532,11 +541,11 @@ func userinfoAfter(lower []byte, end int) bool {
 }
 
 // digitsBefore: at least n digits end just before the keyword (":aa").
-func digitsBefore(n int) func([]byte, int) bool {
-	return func(lower []byte, end int) bool {
+func digitsBefore(n int) func(string, int) bool {
+	return func(s string, end int) bool {
 		k := end - 3
 		for i := 1; i <= n; i++ {
-			if k-i < 0 || lower[k-i] < '0' || lower[k-i] > '9' {
+			if k-i < 0 || s[k-i] < '0' || s[k-i] > '9' {
 				return false
 			}
 		}

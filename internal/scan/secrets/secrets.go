@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"sync"
 
 	"rampart/internal/config"
 	"rampart/internal/scan"
@@ -49,7 +48,6 @@ type Settings struct {
 type Scanner struct {
 	eng   *engine
 	allow []*regexp.Regexp
-	bufs  sync.Pool
 }
 
 // New builds a scanner from settings. Problems are reported as
@@ -112,11 +110,6 @@ func (s *Scanner) Scan(ctx context.Context, t *scan.Text) ([]scan.Finding, error
 			views[i] = scan.View{Segment: i, Kind: "raw", Text: seg.Text}
 		}
 	}
-	bp, _ := s.bufs.Get().(*[]byte)
-	if bp == nil {
-		bp = new([]byte)
-	}
-	defer s.bufs.Put(bp)
 	type key struct {
 		span scan.Span
 		rule string
@@ -135,8 +128,7 @@ func (s *Scanner) Scan(ctx context.Context, t *scan.Text) ([]scan.Finding, error
 			// scanned.
 			continue
 		}
-		*bp = lowerASCII(*bp, v.Text)
-		ms := s.eng.find(v.Text, *bp)
+		ms := s.eng.find(v.Text)
 		for _, m := range ms {
 			if s.allowed(v.Text[m.start:m.end]) {
 				continue
