@@ -59,7 +59,7 @@ func (d *detector) lines() []line {
 func (d *detector) addressBlocks() int {
 	t := d.text
 	last := 0
-	if bytes.Contains(*d.lower, []byte("po ")) {
+	if d.hasCue(cuePO) {
 		for _, loc := range militaryRe.FindAllStringIndex(t, -1) {
 			d.add(scan.Address, "military-address", loc[0], loc[1], 0.9)
 			last = max(last, loc[1])
@@ -185,19 +185,31 @@ func (d *detector) nameAbove(ls []line, k int) {
 	}
 }
 
+// hasCue reports a match of a pattern of kind k.
+func (d *detector) hasCue(k cueKind) bool {
+	kinds := cueTries().kinds
+	for _, ev := range d.sc.events {
+		if kinds[ev.kind] == k {
+			return true
+		}
+	}
+	return false
+}
+
 // unitAddresses finds "number street number Apt./Suite n" inside a line
 // and reads on to the end of the sentence.
 func (d *detector) unitAddresses(last int) int {
 	lower := *d.lower
 	t := d.text
-	for _, w := range []string{"apt.", "apt ", "suite ", "unit "} {
-		for off := 0; ; {
-			k := bytes.Index(lower[off:], []byte(w))
-			if k < 0 {
-				break
+	ct := cueTries()
+	// Each unit word in turn, its occurrences (prepare's events) in text
+	// order; none of them can overlap itself.
+	for u := range unitWords {
+		for _, ev := range d.sc.events {
+			if ct.unit[ev.kind] != int8(u) {
+				continue
 			}
-			k += off
-			off = k + len(w)
+			k := int(ev.end) - int(ev.n) + 1
 			if k < last || k > 0 && isAlnum(lower[k-1]) {
 				continue
 			}

@@ -2,6 +2,7 @@ package pii
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -24,6 +25,8 @@ const (
 	cueCorner   // "the corner of A and B"
 	cueNamePair // like cueNameWeak, but two name words suffice
 	cueGreeting // "Hi Romilda," — one name word before a comma suffices
+	cueUnit     // "apt.", "suite " …: for unitAddresses
+	cuePO       // "po ": for the military-address pattern
 )
 
 // cues are matched case-insensitively with Aho-Corasick; street words
@@ -130,30 +133,37 @@ func (k cueKind) name() bool {
 	return false
 }
 
-// cueTries are the tries over the cues, each pattern's kind, and whether
-// it is a compound street suffix: [0] has only the cues that matter in a
-// text without digits (names), [1] has every cue and the street words.
-var cueTries = sync.OnceValue(func() (t [2]cueTrie) {
-	for k := range t {
-		var words []string
-		var kinds []cueKind
-		for _, c := range cueList {
-			if k == 0 && !c.kind.name() {
-				continue
-			}
-			words = append(words, c.word)
-			kinds = append(kinds, c.kind)
+// unitWords introduce a unit inside a line ("Apt. 5"), in the order
+// unitAddresses tries them; "po " gates the military-address pattern.
+var unitWords = []string{"apt.", "apt ", "suite ", "unit "}
+
+// cueTries is the automaton over the cues, the street words, the unit
+// words and "po ", with each pattern's kind, whether it is a compound
+// street suffix and, for unit words, their index in unitWords. Patterns
+// report every occurrence independently, so a text without digits uses
+// the name cues only.
+var cueTries = sync.OnceValue(func() cueTrie {
+	var t cueTrie
+	addWord := func(w string, k cueKind, suffix bool, unit int) {
+		if slices.Contains(t.words, w) && k != cueStreet {
+			panic("pii: duplicate cue " + w)
 		}
-		suffixes := make([]bool, len(words))
-		if k == 1 {
-			for _, w := range streetWords {
-				words = append(words, w)
-				kinds = append(kinds, cueStreet)
-				suffixes = append(suffixes, streetSuffixes[w])
-			}
-		}
-		t[k] = cueTrie{newCueDFA(words), words, kinds, suffixes}
+		t.words = append(t.words, w)
+		t.kinds = append(t.kinds, k)
+		t.suffixes = append(t.suffixes, suffix)
+		t.unit = append(t.unit, int8(unit))
 	}
+	for _, c := range cueList {
+		addWord(c.word, c.kind, false, -1)
+	}
+	for _, w := range streetWords {
+		addWord(w, cueStreet, streetSuffixes[w], -1)
+	}
+	for k, w := range unitWords {
+		addWord(w, cueUnit, false, k)
+	}
+	addWord("po ", cuePO, false, -1)
+	t.trie = newCueDFA(t.words)
 	return t
 })
 
@@ -162,6 +172,7 @@ type cueTrie struct {
 	words    []string
 	kinds    []cueKind
 	suffixes []bool
+	unit     []int8
 }
 
 var (
@@ -194,11 +205,8 @@ const (
 // cues runs the context-cued detectors.
 func (d *detector) cues(hasDigit bool) {
 	// Dates of birth, passports and addresses all need a digit.
-	ct := cueTries()[0]
-	if hasDigit {
-		ct = cueTries()[1]
-	}
-	trie, kinds, suffixes := ct.trie, ct.kinds, ct.suffixes
+	ct := cueTries()
+	kinds, suffixes := ct.kinds, ct.suffixes
 	en := d.s.enabled
 	wantName := en[scan.Person]
 	wantAddr := en[scan.Address] && hasDigit
@@ -212,8 +220,12 @@ func (d *detector) cues(hasDigit bool) {
 		return
 	}
 	t := d.text
-	trie.walk(*d.lower, func(end, n, pattern int) {
-		s, e := end-n+1, end+1
+	for _, ev := range d.sc.events {
+		pattern := int(ev.kind)
+		if !hasDigit && !kinds[pattern].name() {
+			continue
+		}
+		s, e := int(ev.end)-int(ev.n)+1, int(ev.end)+1
 		switch kinds[pattern] {
 		case cueName:
 			if wantName && (s == 0 || !isAlnum((*d.lower)[s-1])) {
@@ -254,7 +266,7 @@ func (d *detector) cues(hasDigit bool) {
 				lastAddr = max(lastAddr, d.address(s, e))
 			}
 		}
-	})
+	}
 }
 
 // address tries the street patterns on a window around a street word and
@@ -470,11 +482,15 @@ func (d *detector) nameAfterWeak(i int, kind cueKind) {
 // everyday word.
 func (d *detector) gazetteerNames() {
 	t := d.text
-	for i := 0; i < len(t); {
-		if !(t[i] >= 'A' && t[i] <= 'Z') && t[i] < 0x80 || (i > 0 && isAlnum(t[i-1])) {
-			i++
+	// Candidates are prepare's caps: word starts with an upper-case ASCII
+	// letter or a non-ASCII byte, in text order; i is where the previous
+	// one left off.
+	i := 0
+	for _, p := range d.sc.caps {
+		if int(p) < i {
 			continue
 		}
+		i = int(p)
 		r, size := utf8.DecodeRuneInString(t[i:])
 		if !unicode.IsUpper(r) {
 			i += size

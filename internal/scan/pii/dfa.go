@@ -31,6 +31,11 @@ func newCueDFA(patterns []string) *cueDFA {
 			}
 		}
 	}
+	// Patterns are lower case: an upper-case ASCII letter shares its
+	// lower-case letter's class, so the automaton reads the text itself.
+	for c := 'A'; c <= 'Z'; c++ {
+		m.class[c] = m.class[c+'a'-'A']
+	}
 	for 1<<m.shift < n {
 		m.shift++
 	}
@@ -44,6 +49,9 @@ func newCueDFA(patterns []string) *cueDFA {
 		m.lens[pi] = int32(len(p))
 		s := 0
 		for i := 0; i < len(p); i++ {
+			if 'A' <= p[i] && p[i] <= 'Z' {
+				panic("pii: cue pattern " + p + " is not lower case")
+			}
 			c := m.class[p[i]]
 			t, ok := nodes[s].next[c]
 			if !ok {
@@ -133,3 +141,39 @@ func (m *cueDFA) walk(b []byte, fn func(end, n, pattern int)) {
 		}
 	}
 }
+
+// cueEvent is one match of the automaton: its last byte, its length and
+// the pattern's index.
+type cueEvent struct {
+	end     int32
+	n, kind int16 // kind: the pattern index
+}
+
+// lowerWalk appends the ASCII-lower-cased t to lower and every match in
+// t to events, in one pass.
+func (m *cueDFA) lowerWalk(t string, lower []byte, events []cueEvent) ([]byte, []cueEvent) {
+	var s uint16
+	trans, class, shift, firstOut := m.trans, &m.class, m.shift, m.firstOut
+	n := len(lower)
+	lower = append(lower, t...)
+	low := lower[n:]
+	for i := 0; i < len(low); i++ {
+		c := low[i]
+		low[i] = lowerTable[c]
+		s = trans[int(s)<<shift|int(class[c])]
+		if s >= firstOut {
+			k := int(s - firstOut)
+			for _, p := range m.outs[m.outStart[k]:m.outStart[k+1]] {
+				events = append(events, cueEvent{end: int32(i), n: int16(m.lens[p]), kind: int16(p)})
+			}
+		}
+	}
+	return lower, events
+}
+
+var lowerTable = func() (t [256]byte) {
+	for c := range t {
+		t[c] = lowerByte(byte(c))
+	}
+	return t
+}()

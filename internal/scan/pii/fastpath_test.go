@@ -81,6 +81,13 @@ func (d *detector) ipv6EveryByte() {
 	}
 }
 
+// testDetector is a detector after prepare, as find starts it.
+func testDetector(s *Scanner, text string) *detector {
+	d := &detector{s: s, text: text, sc: new(scratch)}
+	d.prepare()
+	return d
+}
+
 // TestIBANAndIPv6MatchEveryByte checks the digit-pair IBAN search and the
 // colon-driven IPv6 search against the every-byte ones.
 func TestIBANAndIPv6MatchEveryByte(t *testing.T) {
@@ -108,8 +115,7 @@ func TestIBANAndIPv6MatchEveryByte(t *testing.T) {
 			{(*detector).ibans, (*detector).ibansEveryByte},
 			{(*detector).ipv6, (*detector).ipv6EveryByte},
 		} {
-			a := &detector{s: sc, text: text}
-			b := &detector{s: sc, text: text}
+			a, b := testDetector(sc, text), testDetector(sc, text)
 			pair[0](a)
 			pair[1](b)
 			if !slices.Equal(a.out, b.out) {
@@ -124,4 +130,36 @@ func TestIBANAndIPv6MatchEveryByte(t *testing.T) {
 	}
 	_ = netip.Addr{}
 	_ = scan.IBAN
+}
+
+// TestPrepareCandidates checks prepare's candidate lists against the
+// per-byte conditions the name and number loops used to test: caps are
+// the positions gazetteerNames looked at, nums every position where
+// numbers could start a cluster (a digit after a digit never could: it is
+// glued to the one before).
+func TestPrepareCandidates(t *testing.T) {
+	sc, err := New(Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range cueTestTexts(t) {
+		d := testDetector(sc, text)
+		var caps, nums []int32
+		for i := 0; i < len(text); i++ {
+			c := text[i]
+			if ((c >= 'A' && c <= 'Z') || c >= 0x80) && (i == 0 || !isAlnum(text[i-1])) {
+				caps = append(caps, int32(i))
+			}
+			startOK := isDigit(c) || ((c == '+' || c == '(') && i+1 < len(text) && isDigit(text[i+1]))
+			if startOK && !(i > 0 && isDigit(c) && isDigit(text[i-1])) {
+				nums = append(nums, int32(i))
+			}
+		}
+		if !slices.Equal(d.sc.caps, caps) || !slices.Equal(d.sc.nums, nums) {
+			t.Fatalf("candidates in %q:\n caps %v\nwant %v\n nums %v\nwant %v", text, d.sc.caps, caps, d.sc.nums, nums)
+		}
+		if string(*d.lower) != string(lowerASCII(nil, text)) {
+			t.Fatalf("lower-cased copy of %q differs", text)
+		}
+	}
 }

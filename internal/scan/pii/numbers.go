@@ -46,15 +46,16 @@ type cluster struct {
 // address, date (of birth), phone number or nothing.
 func (d *detector) numbers() {
 	t := d.text
-	for i := 0; i < len(t); {
-		c := t[i]
-		startOK := isDigit(c) || ((c == '+' || c == '(') && i+1 < len(t) && isDigit(t[i+1]))
-		if !startOK || (i > 0 && (gluedBefore(t, i) || t[i-1] == '.' && i > 1 && isDigit(t[i-2]))) {
-			i++
+	// Clusters start at a digit after a non-digit or at a "+" or "("
+	// before a digit (prepare's nums, in text order).
+	next := 0
+	for _, p := range d.sc.nums {
+		i := int(p)
+		if i < next || i > 0 && (gluedBefore(t, i) || t[i-1] == '.' && i > 1 && isDigit(t[i-2])) {
 			continue
 		}
-		cl, next := d.readCluster(t, i)
-		i = next
+		var cl *cluster
+		cl, next = d.readCluster(t, i)
 		if cl == nil {
 			continue
 		}
@@ -536,23 +537,17 @@ var fileExtensions = setOf(`png jpg jpeg gif svg webp ico bmp tif tiff avif heic
 // of four, and keeps those that pass the length table and mod-97.
 func (d *detector) ibans() {
 	t := d.text
-	// Candidates are CCkk: two letters, two digits. Stepping over the
-	// digit pairs visits them in the same order as every position would.
-	for j := 2; j+1 < len(t); {
-		if !isDigit(t[j+1]) {
-			j += 2 // neither t[j:j+2] nor t[j+1:j+3] is a digit pair
-			continue
-		}
-		i := j - 2
-		if !isDigit(t[j]) || !isLetter(t[i]) || !isLetter(t[i+1]) || (i > 0 && isAlnum(t[i-1])) {
-			j++
+	// Candidates are CCkk: two letters, two digits; the digits start a
+	// number (prepare's nums).
+	next := 0
+	for _, p := range d.sc.nums {
+		i := int(p) - 2
+		if i < next || i+4 > len(t) || !isDigit(t[i+2]) || !isDigit(t[i+3]) || !isLetter(t[i]) || !isLetter(t[i+1]) || (i > 0 && isAlnum(t[i-1])) {
 			continue
 		}
 		if end := d.iban(i); end > 0 {
-			j = end + 2
-			continue
+			next = end
 		}
-		j++
 	}
 }
 

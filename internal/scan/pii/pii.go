@@ -143,11 +143,11 @@ func (s *Scanner) find(text string) []match {
 	if text == "" {
 		return nil
 	}
-	d := detector{s: s, text: text}
-	d.lower = lowerPool.Get().(*[]byte)
-	defer lowerPool.Put(d.lower)
-	*d.lower = lowerASCII((*d.lower)[:0], text)
-	hasDigit := strings.ContainsAny(text, "0123456789")
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	d := detector{s: s, text: text, sc: sc}
+	d.prepare()
+	hasDigit := len(sc.nums) > 0
 	if s.enabled[scan.Email] && strings.IndexByte(text, '@') >= 0 {
 		d.emails()
 	}
@@ -168,7 +168,71 @@ func (s *Scanner) find(text string) []match {
 	return d.resolve()
 }
 
-var lowerPool = sync.Pool{New: func() any { return new([]byte) }}
+// scratch holds a find call's buffers, reused through scratchPool.
+type scratch struct {
+	lower  []byte     // the text, ASCII letters lower-cased (same offsets)
+	events []cueEvent // cue, street and unit word matches, by end
+	caps   []int32    // word starts with an upper-case ASCII or a non-ASCII byte
+	nums   []int32    // number starts: a digit after a non-digit, "+" or "(" before one
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// prepare is the pass over the text's bytes everything else starts from:
+// the lower-cased copy and the cue matches (one automaton walk), and the
+// places where names and numbers can start (one byte-class walk), so the
+// detectors visit candidates instead of every byte.
+func (d *detector) prepare() {
+	sc, t := d.sc, d.text
+	sc.lower, sc.events = cueTries().trie.lowerWalk(t, sc.lower[:0], sc.events[:0])
+	d.lower = &sc.lower
+	caps, nums := sc.caps[:0], sc.nums[:0]
+	var prev uint8
+	for i := 0; i < len(t); i++ {
+		f := byteClass[t[i]]
+		if f&(cDigit|cCap) != 0 {
+			if f&cDigit != 0 {
+				if prev&cDigit == 0 {
+					if prev&cSign != 0 {
+						nums = append(nums, int32(i-1))
+					}
+					nums = append(nums, int32(i))
+				}
+			} else if prev&cAlnum == 0 {
+				caps = append(caps, int32(i))
+			}
+		}
+		prev = f
+	}
+	sc.caps, sc.nums = caps, nums
+}
+
+// Byte classes for prepare.
+const (
+	cAlnum = 1 << iota // isAlnum
+	cDigit
+	cCap  // A-Z or a non-ASCII byte
+	cSign // "+" or "("
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := range t {
+		b := byte(c)
+		if isAlnum(b) {
+			t[c] |= cAlnum
+		}
+		if isDigit(b) {
+			t[c] |= cDigit
+		}
+		if 'A' <= b && b <= 'Z' || b >= utf8.RuneSelf {
+			t[c] |= cCap
+		}
+		if b == '+' || b == '(' {
+			t[c] |= cSign
+		}
+	}
+	return t
+}()
 
 func lowerASCII(dst []byte, s string) []byte {
 	dst = append(dst, s...)
@@ -185,6 +249,7 @@ type detector struct {
 	cl           cluster // readCluster's scratch
 	seps, digits []byte
 	s            *Scanner
+	sc           *scratch
 	text         string
 	lower        *[]byte
 	out          []match
