@@ -17,6 +17,7 @@ type cueDFA struct {
 	outStart []int32  // per output state (state-firstOut): its range in outs
 	outs     []int32  // pattern indexes, the longest first
 	lens     []int32  // pattern lengths in bytes
+	maxLen   int      // the longest pattern
 }
 
 func newCueDFA(patterns []string) *cueDFA {
@@ -47,6 +48,7 @@ func newCueDFA(patterns []string) *cueDFA {
 	nodes := []node{{next: map[uint8]int{}, pat: -1}}
 	for pi, p := range patterns {
 		m.lens[pi] = int32(len(p))
+		m.maxLen = max(m.maxLen, len(p))
 		s := 0
 		for i := 0; i < len(p); i++ {
 			if 'A' <= p[i] && p[i] <= 'Z' {
@@ -150,25 +152,106 @@ type cueEvent struct {
 }
 
 // lowerWalk appends the ASCII-lower-cased t to lower and every match in
-// t to events, in one pass.
-func (m *cueDFA) lowerWalk(t string, lower []byte, events []cueEvent) ([]byte, []cueEvent) {
-	var s uint16
-	trans, class, shift, firstOut := m.trans, &m.class, m.shift, m.firstOut
-	n := len(lower)
+// t to events, in text order.
+//
+// One walk is a chain of dependent table loads, each waiting for the one
+// before. Long texts are therefore cut into four parts walked side by
+// side, so the loads overlap; each part after the first starts maxLen-1
+// bytes early (the automaton's state depends on at most that many bytes)
+// and reports only matches that end inside it.
+// spare holds the other parts' matches between calls.
+func (m *cueDFA) lowerWalk(t string, lower []byte, events []cueEvent, spare *[3][]cueEvent) ([]byte, []cueEvent) {
+	n0 := len(lower)
 	lower = append(lower, t...)
-	low := lower[n:]
-	for i := 0; i < len(low); i++ {
-		c := low[i]
+	low := lower[n0:]
+	for i, c := range low {
 		low[i] = lowerTable[c]
-		s = trans[int(s)<<shift|int(class[c])]
-		if s >= firstOut {
-			k := int(s - firstOut)
-			for _, p := range m.outs[m.outStart[k]:m.outStart[k+1]] {
-				events = append(events, cueEvent{end: int32(i), n: int16(m.lens[p]), kind: int16(p)})
-			}
+	}
+	const parts = 4
+	q := len(t) / parts
+	if q < 4*m.maxLen {
+		return lower, m.walkRange(t, 0, 0, len(t), events)
+	}
+	var b [parts + 1]int // part k reports matches ending in [b[k], b[k+1])
+	for k := range parts {
+		b[k] = k * q
+	}
+	b[parts] = len(t)
+	var st [parts]uint16
+	for k := 1; k < parts; k++ {
+		st[k] = m.warm(t, b[k]-m.maxLen+1, b[k])
+	}
+	var ev [parts][]cueEvent
+	ev[0] = events
+	for k := 1; k < parts; k++ {
+		ev[k] = spare[k-1][:0]
+	}
+	trans, class, shift, firstOut := m.trans, &m.class, m.shift, m.firstOut
+	s0, s1, s2, s3 := st[0], st[1], st[2], st[3]
+	t0, t1, t2, t3 := t[b[0]:b[1]], t[b[1]:b[2]], t[b[2]:b[3]], t[b[3]:b[3]+q]
+	for i := 0; i < q; i++ {
+		s0 = trans[int(s0)<<shift|int(class[t0[i]])]
+		s1 = trans[int(s1)<<shift|int(class[t1[i]])]
+		s2 = trans[int(s2)<<shift|int(class[t2[i]])]
+		s3 = trans[int(s3)<<shift|int(class[t3[i]])]
+		if s0 >= firstOut {
+			ev[0] = m.emit(ev[0], s0, b[0]+i)
+		}
+		if s1 >= firstOut {
+			ev[1] = m.emit(ev[1], s1, b[1]+i)
+		}
+		if s2 >= firstOut {
+			ev[2] = m.emit(ev[2], s2, b[2]+i)
+		}
+		if s3 >= firstOut {
+			ev[3] = m.emit(ev[3], s3, b[3]+i)
 		}
 	}
+	// The last part's tail.
+	for i := b[3] + q; i < len(t); i++ {
+		s3 = trans[int(s3)<<shift|int(class[t[i]])]
+		if s3 >= firstOut {
+			ev[3] = m.emit(ev[3], s3, i)
+		}
+	}
+	events = ev[0]
+	for k := 1; k < parts; k++ {
+		events = append(events, ev[k]...)
+		spare[k-1] = ev[k]
+	}
 	return lower, events
+}
+
+// walkRange walks t[from:to] from the root and appends the matches that
+// end at or after report.
+func (m *cueDFA) walkRange(t string, from, report, to int, events []cueEvent) []cueEvent {
+	var s uint16
+	trans, class, shift, firstOut := m.trans, &m.class, m.shift, m.firstOut
+	for i := from; i < to; i++ {
+		s = trans[int(s)<<shift|int(class[t[i]])]
+		if s >= firstOut && i >= report {
+			events = m.emit(events, s, i)
+		}
+	}
+	return events
+}
+
+// warm returns the state after t[from:to] read from the root.
+func (m *cueDFA) warm(t string, from, to int) uint16 {
+	var s uint16
+	for i := max(0, from); i < to; i++ {
+		s = m.trans[int(s)<<m.shift|int(m.class[t[i]])]
+	}
+	return s
+}
+
+// emit appends the matches of output state s ending at i.
+func (m *cueDFA) emit(events []cueEvent, s uint16, i int) []cueEvent {
+	k := int(s - m.firstOut)
+	for _, p := range m.outs[m.outStart[k]:m.outStart[k+1]] {
+		events = append(events, cueEvent{end: int32(i), n: int16(m.lens[p]), kind: int16(p)})
+	}
+	return events
 }
 
 var lowerTable = func() (t [256]byte) {

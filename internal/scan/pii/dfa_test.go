@@ -82,7 +82,8 @@ func TestCueDFAMatchesTrie(t *testing.T) {
 			t.Fatalf("walk on %q:\n got %v\nwant %v", text, got, want)
 		}
 		// lowerWalk reads the text itself.
-		low, events := ct.trie.lowerWalk(text, nil, nil)
+		var spare [3][]cueEvent
+		low, events := ct.trie.lowerWalk(text, nil, nil, &spare)
 		for _, ev := range events {
 			gotFused = append(gotFused, fmt.Sprint(ev.end, ev.n, ev.kind))
 		}

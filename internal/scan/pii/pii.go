@@ -174,6 +174,7 @@ type scratch struct {
 	events []cueEvent // cue, street and unit word matches, by end
 	caps   []int32    // word starts with an upper-case ASCII or a non-ASCII byte
 	nums   []int32    // number starts: a digit after a non-digit, "+" or "(" before one
+	spare  [3][]cueEvent
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -184,7 +185,7 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 // detectors visit candidates instead of every byte.
 func (d *detector) prepare() {
 	sc, t := d.sc, d.text
-	sc.lower, sc.events = cueTries().trie.lowerWalk(t, sc.lower[:0], sc.events[:0])
+	sc.lower, sc.events = cueTries().trie.lowerWalk(t, sc.lower[:0], sc.events[:0], &sc.spare)
 	d.lower = &sc.lower
 	caps, nums := sc.caps[:0], sc.nums[:0]
 	var prev uint8
