@@ -147,9 +147,9 @@ type rule struct {
 	// lead, with anchored, checks by hand what re requires before the
 	// keyword and returns where the match starts.
 	lead func(s string, k int) (int, bool)
-	// anchoredMax bounds an anchored match in bytes (0: unbounded), so
-	// the input can be cut and the regexp can use its backtracker.
-	anchoredMax int
+	// bound bounds where an anchored match can end, so the input can be
+	// cut and the regexp can use its backtracker.
+	bound *endBound
 }
 
 // anchorAtKeywords sets r.anchored when every match of expr must begin
@@ -183,7 +183,11 @@ func (r *rule) anchorAtKeywords(expr string) {
 // match of re; exact reports that they are exactly re's matches. {""}
 // means nothing is known.
 func literalPrefixes(re *syntax.Regexp) (ps []string, exact bool) {
-	const limit = 64
+	return literalPrefixesN(re, 64)
+}
+
+// literalPrefixesN is literalPrefixes with at most limit strings.
+func literalPrefixesN(re *syntax.Regexp, limit int) (ps []string, exact bool) {
 	unknown := []string{""}
 	switch re.Op {
 	case syntax.OpEmptyMatch:
@@ -214,26 +218,26 @@ func literalPrefixes(re *syntax.Regexp) (ps []string, exact bool) {
 		}
 		return set, true
 	case syntax.OpCapture:
-		return literalPrefixes(re.Sub[0])
+		return literalPrefixesN(re.Sub[0], limit)
 	case syntax.OpQuest:
-		sp, ex := literalPrefixes(re.Sub[0])
+		sp, ex := literalPrefixesN(re.Sub[0], limit)
 		if !ex || slices.Contains(sp, "") {
 			return unknown, false
 		}
 		return append(sp, ""), true
 	case syntax.OpPlus:
-		sp, _ := literalPrefixes(re.Sub[0])
+		sp, _ := literalPrefixesN(re.Sub[0], limit)
 		return sp, false
 	case syntax.OpRepeat:
 		if re.Min < 1 {
 			return unknown, false
 		}
-		sp, _ := literalPrefixes(re.Sub[0])
+		sp, _ := literalPrefixesN(re.Sub[0], limit)
 		return sp, false
 	case syntax.OpAlternate:
 		exact = true
 		for _, sub := range re.Sub {
-			sp, ex := literalPrefixes(sub)
+			sp, ex := literalPrefixesN(sub, limit)
 			ps = append(ps, sp...)
 			exact = exact && ex
 		}
@@ -244,7 +248,7 @@ func literalPrefixes(re *syntax.Regexp) (ps []string, exact bool) {
 	case syntax.OpConcat:
 		ps = unknown
 		for _, sub := range re.Sub {
-			sp, ex := literalPrefixes(sub)
+			sp, ex := literalPrefixesN(sub, limit)
 			if len(ps)*len(sp) > limit {
 				return ps, false
 			}
@@ -478,8 +482,9 @@ type engine struct {
 	kw      *foldAC // the rules' keywords
 	kwRules [][]int // keyword index → rule indices
 	kwLen   []int
-	// noAnchor turns off the anchored fast path (tests compare both).
-	noAnchor bool
+	// noAnchor turns off the anchored fast path, noBound the cut of
+	// its input (tests compare both).
+	noAnchor, noBound bool
 }
 
 const (
@@ -591,8 +596,8 @@ func newEngine(disabled map[string]bool) (*engine, error) {
 	}
 	for _, r := range e.rules {
 		if r.anchored != nil {
-			if n, ok := maxMatchLen(r.anchored.String()); ok {
-				r.anchoredMax = n
+			if re, err := syntax.Parse(r.anchored.String(), syntax.Perl); err == nil {
+				r.bound = newEndBound(re.Simplify())
 			}
 		}
 	}
@@ -737,9 +742,9 @@ func (e *engine) findAnchored(r *rule, s string, hs []window, out []match) []mat
 		if we <= k {
 			continue // the windowed search would not reach k either
 		}
-		if r.anchoredMax > 0 {
+		if r.bound != nil && !e.noBound {
 			// One byte more than the longest match keeps \b and $ exact.
-			we = min(we, k+r.anchoredMax+1)
+			we = min(we, r.bound.end(s, k)+1)
 		}
 		loc := r.anchored.FindStringSubmatchIndex(s[k:we])
 		if loc == nil {

@@ -76,6 +76,10 @@ func allowTargets(t testing.TB, e *engine) []string {
 			}
 		}
 	}
+	for _, w := range []string{"aaaa", "AAAA", "aAaA", "****", "....", "abc-def", "abc-def1", "kKk\u212A", "$1", "${12}", "$FOO", "${foo_bar}", "%FOO%", "%s", "{1}", "@FOO@", "/Users/x/a b", "/tmp/x"} {
+		add(w)
+		add(w + " ")
+	}
 	for _, a := range e.allowlists() {
 		lits := append(slices.Clone(a.re.lits), a.stopwords...)
 		for _, l := range lits {
@@ -130,12 +134,55 @@ func TestFastSameMatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	slow := slowEngine(t)
+	uncut := uncutEngine(t)
 	for _, tx := range corpusTexts(t) {
 		got, want := fast.find(tx), slow.find(tx)
 		if !slices.EqualFunc(got, want, sameMatch) {
 			t.Errorf("%q:\nfast %v\nslow %v", tx, ids(got), ids(want))
 		}
+		if u := uncut.find(tx); !slices.EqualFunc(got, u, sameMatch) {
+			t.Errorf("%q:\ncut %v\nuncut %v", tx, ids(got), ids(u))
+		}
 	}
+}
+
+// uncutEngine tries anchored patterns on the whole window after a hit.
+func uncutEngine(t testing.TB) *engine {
+	e, err := newEngine(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.noBound = true
+	return e
+}
+
+// TestEndBound checks that no anchored match at a keyword hit ends after
+// the bound computed for it.
+func TestEndBound(t *testing.T) {
+	e, err := newEngine(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tx := range foldTexts(t) {
+		checkEndBound(t, e, tx)
+	}
+}
+
+func checkEndBound(t *testing.T, e *engine, tx string) {
+	t.Helper()
+	e.kw.each(tx, func(end int, p int32) {
+		k := end - e.kwLen[p]
+		for _, ri := range e.kwRules[p] {
+			r := e.rules[ri]
+			if r.bound == nil {
+				continue
+			}
+			loc := r.anchored.FindStringIndex(tx[k:])
+			if b := r.bound.end(tx, k); loc != nil && k+loc[1] > b {
+				t.Errorf("%s at %d of %.80q: match ends at %d, bound %d", r.id, k, tx, k+loc[1], b)
+			}
+		}
+	})
 }
 
 func sameMatch(a, b match) bool {
@@ -161,6 +208,7 @@ func FuzzFastSameMatches(f *testing.F) {
 		f.Fatal(err)
 	}
 	slow := slowEngine(f)
+	uncut := uncutEngine(f)
 	for _, s := range []string{"password=Xk9#mLq2Tz", "api_key = \"q8Zr5Lw3Tt7Yp2Mn5Kd\"", "KEY_ALIAS=Zq8Lw3Rt7Yp2Mn5Kd9Hs",
 		"token: ${{ secrets.X }}", "ghp_4sT9vQ2mXr8LkP1zW7yN3bC6dF0hJ5gA2eRt", "\u212Aey = Zq8Lw3Rt7Yp2Mn5Kd9Hs", "\xff key=é"} {
 		f.Add(s)
@@ -170,6 +218,10 @@ func FuzzFastSameMatches(f *testing.F) {
 		if !slices.EqualFunc(got, want, sameMatch) {
 			t.Errorf("%q:\nfast %v\nslow %v", text, ids(got), ids(want))
 		}
+		if u := uncut.find(text); !slices.EqualFunc(got, u, sameMatch) {
+			t.Errorf("%q:\ncut %v\nuncut %v", text, ids(got), ids(u))
+		}
+		checkEndBound(t, fast, text)
 		for _, a := range fast.allowlists() {
 			if got, want := a.re.match(text), a.slowRegexes(text); got != want {
 				t.Errorf("regexes %v on %q: filter %v, plain %v", a.regexes, text, got, want)

@@ -37,22 +37,26 @@ func requiredLits(re *syntax.Regexp) []string {
 		for i := range re.Sub {
 			// Every match contains a match of the rest of the
 			// concatenation, and so one of its literal prefixes.
-			ps, _ := literalPrefixes(&syntax.Regexp{Op: syntax.OpConcat, Sub: re.Sub[i:]})
+			ps, _ := literalPrefixesN(&syntax.Regexp{Op: syntax.OpConcat, Sub: re.Sub[i:]}, maxLits)
 			best = betterLits(best, ps)
 			best = betterLits(best, requiredLits(re.Sub[i]))
 		}
 		return best
 	}
-	ps, _ := literalPrefixes(re)
+	ps, _ := literalPrefixesN(re, maxLits)
 	return betterLits(nil, ps)
 }
+
+// maxLits bounds a required-literal set (exact expansions of small
+// alternations and classes; the automaton takes thousands).
+const maxLits = 256
 
 // betterLits returns the more selective of two literal sets: the one
 // whose shortest string is longer, then the smaller one. Sets with an
 // empty string or too many strings are useless.
 func betterLits(a, b []string) []string {
 	useful := func(l []string) bool {
-		return len(l) > 0 && len(l) <= 64 && !slices.Contains(l, "")
+		return len(l) > 0 && len(l) <= maxLits && !slices.Contains(l, "")
 	}
 	if !useful(b) {
 		return a
@@ -103,7 +107,8 @@ func altRegexps(expr string) ([]*syntax.Regexp, error) {
 type litFilter struct {
 	all    []*regexp.Regexp // the original regexps (slow path)
 	alts   []*regexp.Regexp
-	always []int // alternatives without a required literal
+	whole  []*byteSet // for \A…$ alternatives: the bytes a match can contain
+	always []int      // alternatives without a required literal
 	ac     *foldAC
 	lits   []string
 	litAlt []int32 // automaton pattern → alternative
@@ -124,6 +129,7 @@ func newLitFilter(res []*regexp.Regexp) (*litFilter, error) {
 			}
 			i := len(f.alts)
 			f.alts = append(f.alts, a)
+			f.whole = append(f.whole, wholeBytes(p))
 			ls := requiredLits(p)
 			if ls == nil {
 				f.always = append(f.always, i)
@@ -150,7 +156,7 @@ func (f *litFilter) match(s string) bool {
 		return f.matchSlow(s)
 	}
 	for _, i := range f.always {
-		if f.alts[i].MatchString(s) {
+		if f.possible(i, s) && f.alts[i].MatchString(s) {
 			return true
 		}
 	}
@@ -169,13 +175,40 @@ func (f *litFilter) match(s string) bool {
 			}
 			tried[i/64] |= 1 << (i % 64)
 		}
-		if f.alts[i].MatchString(s) {
+		if f.possible(int(i), s) && f.alts[i].MatchString(s) {
 			found = true
 			return false
 		}
 		return true
 	})
 	return found
+}
+
+// possible reports whether alternative i can match s as far as its byte
+// set tells: a match of \A…$ is the whole text.
+func (f *litFilter) possible(i int, s string) bool {
+	w := f.whole[i]
+	if w == nil {
+		return true
+	}
+	for j := 0; j < len(s); j++ {
+		if !w.has(s[j]) {
+			return false
+		}
+	}
+	return true
+}
+
+// wholeBytes returns the bytes a match of re can contain when re
+// matches only whole texts (\A…$ or \A…\z), or nil.
+func wholeBytes(re *syntax.Regexp) *byteSet {
+	for re.Op == syntax.OpCapture {
+		re = re.Sub[0]
+	}
+	if re.Op != syntax.OpConcat || len(re.Sub) < 2 || re.Sub[0].Op != syntax.OpBeginText || re.Sub[len(re.Sub)-1].Op != syntax.OpEndText {
+		return nil
+	}
+	return matchBytes(re)
 }
 
 func (f *litFilter) matchSlow(s string) bool {
