@@ -175,6 +175,10 @@ type scratch struct {
 	caps   []int32    // word starts with an upper-case ASCII or a non-ASCII byte
 	nums   []int32    // number starts: a digit after a non-digit, "+" or "(" before one
 	spare  [3][]cueEvent
+	ord    []int32 // resolve's scratch
+	pmax   []int32
+	rank   []int8
+	keep   []bool
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -284,27 +288,58 @@ func (d *detector) resolve() []match {
 		return 1
 	}
 	structured := func(t string) bool { return t != scan.Address && t != scan.Person }
-	var out []match
-	for i, m := range d.out {
-		drop := false
-		for j, o := range d.out {
-			if i == j || !(o.start < m.end && m.start < o.end) {
-				continue
-			}
-			switch {
-			case m.typ == o.typ:
-				// Same type: keep the longer, then the first.
-				drop = (o.end-o.start) > (m.end-m.start) || ((o.end-o.start) == (m.end-m.start) && j < i)
-			case m.typ == scan.Person && (o.typ == scan.Address || o.typ == scan.Email):
-				drop = true
-			case structured(m.typ) && structured(o.typ):
-				drop = rank(o.typ) > rank(m.typ) || (rank(o.typ) == rank(m.typ) && j < i)
-			}
-			if drop {
-				break
-			}
+	ms := d.out
+	if len(ms) == 0 {
+		return nil
+	}
+	// Whether m is dropped depends on whether any overlapping match drops
+	// it, so only overlapping pairs are compared: ord sorts the matches by
+	// start, pmax[p] is the largest end among ord[:p+1].
+	sc := d.sc
+	ord, pmax, rk := sc.ord[:0], sc.pmax[:0], sc.rank[:0]
+	for i, m := range ms {
+		ord = append(ord, int32(i))
+		rk = append(rk, int8(rank(m.typ)))
+	}
+	slices.SortFunc(ord, func(a, b int32) int { return ms[a].start - ms[b].start })
+	end := 0
+	for _, k := range ord {
+		end = max(end, ms[k].end)
+		pmax = append(pmax, int32(end))
+	}
+	sc.ord, sc.pmax, sc.rank = ord, pmax, rk
+	dropBy := func(i, j int) bool {
+		m, o := ms[i], ms[j]
+		if !(o.start < m.end && m.start < o.end) {
+			return false
 		}
-		if !drop {
+		switch {
+		case m.typ == o.typ:
+			// Same type: keep the longer, then the first.
+			return (o.end-o.start) > (m.end-m.start) || ((o.end-o.start) == (m.end-m.start) && j < i)
+		case m.typ == scan.Person && (o.typ == scan.Address || o.typ == scan.Email):
+			return true
+		case structured(m.typ) && structured(o.typ):
+			return rk[j] > rk[i] || (rk[j] == rk[i] && j < i)
+		}
+		return false
+	}
+	keep := slices.Grow(sc.keep[:0], len(ms))[:len(ms)]
+	for p, k := range ord {
+		i, m := int(k), ms[k]
+		drop := false
+		for q := p + 1; !drop && q < len(ord) && ms[ord[q]].start < m.end; q++ {
+			drop = dropBy(i, int(ord[q]))
+		}
+		for q := p - 1; !drop && q >= 0 && int(pmax[q]) > m.start; q-- {
+			drop = dropBy(i, int(ord[q]))
+		}
+		keep[i] = !drop
+	}
+	sc.keep = keep
+	var out []match
+	for i, m := range ms {
+		if keep[i] {
 			out = append(out, m)
 		}
 	}
