@@ -75,6 +75,9 @@ func TestAddressMatchesWindowed(t *testing.T) {
 	ct := cueTries()
 	n := 0
 	for _, text := range addressTestTexts(t) {
+		if len(text) > 8<<10 {
+			continue // the windowed search is slow; the 64 KB prompts repeat the 4 KB ones
+		}
 		lower := lowerASCII(nil, text)
 		ct.trie.walk(lower, func(end, l, p int) {
 			if ct.kinds[p] != cueStreet {

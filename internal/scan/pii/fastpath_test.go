@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -161,5 +162,30 @@ func TestPrepareCandidates(t *testing.T) {
 		if string(*d.lower) != string(lowerASCII(nil, text)) {
 			t.Fatalf("lower-cased copy of %q differs", text)
 		}
+	}
+}
+
+// TestValidPhoneCache checks that cached answers are libphonenumber's and
+// that the cache stays bounded.
+func TestValidPhoneCache(t *testing.T) {
+	nums := []struct{ num, region string }{
+		{"+44 20 7946 0958", ""}, {"+1 212 555 0187", ""}, {"+49 30 12345678", ""}, {"+999 1234", ""},
+		{"030 12345678", "DE"}, {"(212) 555-0187", "US"}, {"090-1234-5678", "JP"}, {"12 34", "US"},
+	}
+	for round := range 3 {
+		for _, n := range nums {
+			if got, want := validPhone(n.num, n.region), parseValid(n.num, n.region); got != want {
+				t.Fatalf("round %d: validPhone(%q, %q) = %v, want %v", round, n.num, n.region, got, want)
+			}
+		}
+	}
+	for i := range phoneCacheSize + 10 {
+		validPhone("+1 212 555 "+strconv.Itoa(i), "")
+	}
+	phoneCache.RLock()
+	n := len(phoneCache.m)
+	phoneCache.RUnlock()
+	if n > phoneCacheSize {
+		t.Fatalf("cache holds %d entries", n)
 	}
 }

@@ -3,6 +3,7 @@ package pii
 import (
 	"net/netip"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -335,7 +336,7 @@ func (d *detector) phone(cl *cluster, cue bool) {
 		if !cl.plus {
 			num = "+" + strings.TrimLeft(strings.TrimPrefix(raw, "00"), " -.")
 		}
-		if p, err := phonenumbers.Parse(num, ""); err == nil && phonenumbers.IsValidNumber(p) {
+		if validPhone(num, "") {
 			d.add(scan.Phone, "phone-intl", s, e, 0.95)
 			return
 		}
@@ -358,7 +359,7 @@ func (d *detector) phone(cl *cluster, cue bool) {
 	if len(cl.groups) < 2 {
 		return
 	}
-	if p, err := phonenumbers.Parse(raw, d.s.region); err == nil && phonenumbers.IsValidNumber(p) {
+	if validPhone(raw, d.s.region) {
 		if cl.digits[0] == '0' && n >= 9 && n <= 12 {
 			d.add(scan.Phone, "phone-national", s, e, 0.75)
 		} else {
@@ -370,12 +371,51 @@ func (d *detector) phone(cl *cluster, cue bool) {
 	// (090-1234-5678 in Japanese, 010-1234-5678 in Korean).
 	if len(cl.groups) >= 2 && cl.digits[0] == '0' && n >= 9 && n <= 12 {
 		if r := d.textRegion(); r != "" && r != d.s.region {
-			if p, err := phonenumbers.Parse(raw, r); err == nil && phonenumbers.IsValidNumber(p) {
+			if validPhone(raw, r) {
 				d.add(scan.Phone, "phone-national", s, e, 0.75)
 			}
 		}
 	}
 }
+
+// validPhone reports whether libphonenumber parses num (for region) as a
+// valid number. One call costs tens of microseconds, more than the rest
+// of a 4 KB prompt's scan, and the same numbers come back: in every view
+// of a text, in every turn of a conversation that is resent whole, in
+// system prompts and templates. Answers are kept in a bounded cache.
+func validPhone(num, region string) bool {
+	var buf [64]byte
+	if len(num)+len(region) >= len(buf) {
+		return parseValid(num, region)
+	}
+	key := append(append(append(buf[:0], region...), '|'), num...)
+	phoneCache.RLock()
+	v, ok := phoneCache.m[string(key)]
+	phoneCache.RUnlock()
+	if ok {
+		return v
+	}
+	v = parseValid(num, region)
+	phoneCache.Lock()
+	if len(phoneCache.m) >= phoneCacheSize {
+		clear(phoneCache.m)
+	}
+	phoneCache.m[string(key)] = v
+	phoneCache.Unlock()
+	return v
+}
+
+func parseValid(num, region string) bool {
+	p, err := phonenumbers.Parse(num, region)
+	return err == nil && phonenumbers.IsValidNumber(p)
+}
+
+const phoneCacheSize = 4096
+
+var phoneCache = struct {
+	sync.RWMutex
+	m map[string]bool
+}{m: map[string]bool{}}
 
 // textRegion computes textRegion once per text, and only for texts with
 // non-ASCII bytes.
