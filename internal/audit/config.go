@@ -72,6 +72,12 @@ type Config struct {
 	// Timeout bounds one Record call (default 5s); past it the event
 	// counts as not recorded.
 	Timeout config.Duration `yaml:"timeout"`
+	// StrictOrder makes a request event durable before the request is
+	// forwarded (Vault's order). By default the request event commits
+	// while the upstream works, and the answer is held until it is
+	// durable: a request is never answered unrecorded, but one forwarded
+	// just before a crash or a store failure may be missing from the log.
+	StrictOrder bool `yaml:"strict_order"`
 }
 
 // GroupCommitConfig tunes the writer that batches concurrent events into
@@ -85,6 +91,12 @@ type GroupCommitConfig struct {
 	MaxDelay config.Duration `yaml:"max_delay"`
 	// QueueSize is the number of events waiting for the writer (default 8192).
 	QueueSize int `yaml:"queue_size"`
+	// MaxDefer is how long the writer may hold back an event queued by
+	// Start (a request event while its request is forwarded) that nobody
+	// waits for yet, so that it shares a commit with the response event
+	// (default 2ms, at most 1s). It bounds how long a forwarded request
+	// can stay unrecorded; strict_order removes that window.
+	MaxDefer config.Duration `yaml:"max_defer"`
 }
 
 // SinkConfig configures one sink.
@@ -181,6 +193,9 @@ func (c *Config) Validate(ck *config.Checker) {
 	if c.GroupCommit.MaxDelay < 0 || c.GroupCommit.MaxDelay.D() > time.Second {
 		g.Field("max_delay").Failf("must be between 0 and 1s")
 	}
+	if c.GroupCommit.MaxDefer < 0 || c.GroupCommit.MaxDefer.D() > time.Second {
+		g.Field("max_defer").Failf("must be between 0 and 1s")
+	}
 	primaries := 0
 	names := map[string]bool{}
 	for i, s := range c.Sinks {
@@ -253,6 +268,9 @@ func (c *Config) withDefaults() Config {
 	}
 	if d.GroupCommit.QueueSize == 0 {
 		d.GroupCommit.QueueSize = 8192
+	}
+	if d.GroupCommit.MaxDefer == 0 {
+		d.GroupCommit.MaxDefer = config.Duration(2 * time.Millisecond)
 	}
 	return d
 }

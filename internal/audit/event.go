@@ -97,3 +97,12 @@ type Discard struct{}
 
 // Record implements Recorder.
 func (Discard) Record(context.Context, *Event) error { return nil }
+
+// Starter is a Recorder that can commit an event while its caller goes on
+// (*Log): Start queues it, Pending.Wait waits until it is durable.
+type Starter interface {
+	Recorder
+	Start(ctx context.Context, e *Event) (*Pending, error)
+}
+
+var _ Starter = (*Log)(nil)

@@ -42,6 +42,14 @@ type Log struct {
 	// from the store). Only the writer goroutine uses it.
 	head *headState
 
+	// kick asks the writer to commit now the events it holds back
+	// (events queued by Start that nobody waits for yet).
+	kick chan struct{}
+	// unhealthy is set while the last commit failed: Start then waits
+	// for durability itself, so a failing store refuses requests before
+	// they are forwarded.
+	unhealthy atomic.Bool
+
 	recorded atomic.Uint64
 	failed   atomic.Uint64
 	commits  atomic.Uint64
@@ -53,6 +61,15 @@ type pending struct {
 	rec    StoredRecord
 	timeNs int64
 	done   chan error // buffered: the writer never blocks on it
+	// urgent: a caller waits for it (Record). Events queued by Start
+	// are not urgent until Wait kicks the writer; until then the writer
+	// may hold them back until deadline for company (the response
+	// event), so that one commit covers both.
+	urgent   bool
+	deadline time.Time
+	// taken is set by the writer once the event is in a commit, so a
+	// Wait that comes later does not kick the writer for nothing.
+	taken atomic.Bool
 }
 
 // Open opens the audit log described by cfg. dataDir holds the keys and
@@ -110,6 +127,7 @@ func Open(cfg Config, dataDir, databaseURL string, logger *slog.Logger) (*Log, e
 	}
 
 	l.reqs = make(chan *pending, cfg.GroupCommit.QueueSize)
+	l.kick = make(chan struct{}, 1)
 	l.done = make(chan struct{})
 	l.stop = make(chan struct{})
 	go l.writer()
@@ -260,89 +278,221 @@ func unavailable(format string, args ...any) error {
 // the configured timeout. On failure the error wraps ErrUnavailable. On
 // success e.Seq holds the record's sequence number.
 func (l *Log) Record(ctx context.Context, e *Event) error {
-	p, err := l.prepare(e)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.cfg.Timeout.D())
+	defer cancel()
+	p, err := l.enqueue(ctx, e, true)
 	if err != nil {
-		l.failed.Add(1)
-		return fmt.Errorf("%w: encode event: %w", ErrUnavailable, err)
+		return err
+	}
+	return l.await(ctx, p, e)
+}
+
+// Pending is an event queued by Start. Wait returns once it is durable
+// (or not). A nil *Pending is an event that was already durable when
+// Start returned. It is not safe for concurrent use.
+type Pending struct {
+	l      *Log
+	p      *pending
+	waited bool
+	err    error
+}
+
+// Start queues e and returns without waiting for it to be durable: the
+// gateway forwards a request while its request event commits, and calls
+// Wait before the first byte of the answer reaches the client. Until
+// Wait is called, the writer may hold the event back for up to
+// group_commit.max_defer, so that it shares one commit with the
+// response event queued after it.
+//
+// Start waits for durability itself, as Record does, and returns a nil
+// *Pending when audit.strict_order is set (the request event is durable
+// before anything is forwarded) or while the last commit failed (so a
+// failing store refuses requests before they are forwarded). An error
+// wraps ErrUnavailable: the event was not queued (or, in those two
+// cases, not recorded).
+func (l *Log) Start(ctx context.Context, e *Event) (*Pending, error) {
+	if l.cfg.StrictOrder || l.unhealthy.Load() {
+		return nil, l.Record(ctx, e)
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.cfg.Timeout.D())
 	defer cancel()
+	p, err := l.enqueue(ctx, e, false)
+	if err != nil {
+		return nil, err
+	}
+	return &Pending{l: l, p: p}, nil
+}
+
+// Wait asks the writer to commit the event now, if it has not yet, and
+// returns once it is durable in the primary store and every required
+// sink, bounded by audit.timeout. Later calls return the same result.
+func (w *Pending) Wait() error {
+	if w == nil {
+		return nil
+	}
+	if w.waited {
+		return w.err
+	}
+	w.waited = true
+	l := w.l
+	select {
+	case err := <-w.p.done:
+		w.err = l.settle(w.p, nil, err)
+		return w.err
+	default:
+	}
+	if !w.p.taken.Load() {
+		select {
+		case l.kick <- struct{}{}:
+		default: // a kick is pending already
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), l.cfg.Timeout.D())
+	defer cancel()
+	w.err = l.await(ctx, w.p, nil)
+	return w.err
+}
+
+// Seq is the event's sequence number in the chain once Wait returned nil.
+func (w *Pending) Seq() uint64 {
+	if w == nil || w.err != nil || !w.waited {
+		return 0
+	}
+	return w.p.rec.Seq
+}
+
+// enqueue prepares e and hands it to the writer, waiting at most until
+// ctx is done for room in the queue.
+func (l *Log) enqueue(ctx context.Context, e *Event, urgent bool) (*pending, error) {
+	p, err := l.prepare(e)
+	if err != nil {
+		l.failed.Add(1)
+		return nil, fmt.Errorf("%w: encode event: %w", ErrUnavailable, err)
+	}
+	p.urgent = urgent
+	if !urgent {
+		p.deadline = time.Now().Add(l.cfg.GroupCommit.MaxDefer.D())
+	}
 	l.mu.RLock()
 	if l.closed {
 		l.mu.RUnlock()
 		l.failed.Add(1)
-		return unavailable("log is closed")
+		return nil, unavailable("log is closed")
 	}
 	select {
 	case l.reqs <- p:
 		l.mu.RUnlock()
+		return p, nil
 	case <-ctx.Done():
 		l.mu.RUnlock()
 		l.failed.Add(1)
-		return unavailable("queue full for %s", l.cfg.Timeout.D())
+		return nil, unavailable("queue full for %s", l.cfg.Timeout.D())
 	}
+}
+
+// await waits until p is committed or ctx is done.
+func (l *Log) await(ctx context.Context, p *pending, e *Event) error {
 	select {
 	case err := <-p.done:
-		if err != nil {
-			l.failed.Add(1)
-			return err
-		}
-		l.recorded.Add(1)
-		e.Seq = p.rec.Seq
-		return nil
+		return l.settle(p, e, err)
 	case <-ctx.Done():
 		l.failed.Add(1)
 		return unavailable("not durable within %s", l.cfg.Timeout.D())
 	}
 }
 
+// settle counts the writer's verdict on p and returns it.
+func (l *Log) settle(p *pending, e *Event, err error) error {
+	if err != nil {
+		l.failed.Add(1)
+		return err
+	}
+	l.recorded.Add(1)
+	if e != nil {
+		e.Seq = p.rec.Seq
+	}
+	return nil
+}
+
 // writer is the group-commit loop: it takes every event waiting in the
 // queue (up to MaxBatch) and commits them in one transaction, so one fsync
-// covers many concurrent requests.
+// covers many concurrent requests. A batch of events queued by Start that
+// nobody waits for yet is held back until a caller waits (Record, Wait),
+// MaxBatch is reached, or the oldest one's deadline passes.
 func (l *Log) writer() {
 	defer close(l.done)
 	maxBatch := l.cfg.GroupCommit.MaxBatch
 	delay := l.cfg.GroupCommit.MaxDelay.D()
 	batch := make([]*pending, 0, maxBatch)
-	var timer *time.Timer
-	for p := range l.reqs {
-		batch = append(batch[:0], p)
-		open := true
-	fill:
-		for len(batch) < maxBatch {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	open := true
+	// take adds p to the batch; it reports false when the queue is closed.
+	urgent := false
+	take := func(p *pending, ok bool) bool {
+		if !ok {
+			open = false
+			return false
+		}
+		batch = append(batch, p)
+		urgent = urgent || p.urgent
+		return true
+	}
+	// drain takes what is queued now, without waiting.
+	drain := func() {
+		for open && len(batch) < maxBatch {
 			select {
 			case p, ok := <-l.reqs:
-				if !ok {
-					open = false
-					break fill
-				}
-				batch = append(batch, p)
+				take(p, ok)
 			default:
-				if delay <= 0 {
-					break fill
+				return
+			}
+		}
+	}
+	for open {
+		p, ok := <-l.reqs
+		batch, urgent = batch[:0], false
+		if !take(p, ok) {
+			return
+		}
+		drain()
+		if !urgent && open && len(batch) < maxBatch {
+			if wait := time.Until(batch[0].deadline); wait > 0 {
+				timer.Reset(wait)
+			hold:
+				for !urgent && open && len(batch) < maxBatch {
+					select {
+					case p, ok := <-l.reqs:
+						take(p, ok)
+					case <-l.kick:
+						urgent = true
+					case <-timer.C:
+						break hold
+					}
 				}
-				if timer == nil {
-					timer = time.NewTimer(delay)
-				} else {
-					timer.Reset(delay)
-				}
+				timer.Stop()
+				// Whatever the waiter queued before it kicked (its
+				// response event) joins this commit.
+				drain()
+			}
+		}
+		if delay > 0 {
+			timer.Reset(delay)
+		fill:
+			for open && len(batch) < maxBatch {
 				select {
 				case p, ok := <-l.reqs:
-					timer.Stop()
-					if !ok {
-						open = false
-						break fill
-					}
-					batch = append(batch, p)
+					take(p, ok)
 				case <-timer.C:
 					break fill
 				}
 			}
+			timer.Stop()
+		}
+		for _, p := range batch {
+			p.taken.Store(true)
 		}
 		l.commit(batch)
-		if !open {
-			return
-		}
 	}
 }
 
@@ -364,6 +514,7 @@ func (l *Log) commit(batch []*pending) {
 	}
 	err := l.appendBatch(sctx, batch)
 	l.commits.Add(1)
+	l.unhealthy.Store(err != nil)
 	if err != nil {
 		err = fmt.Errorf("%w: primary store: %w", ErrUnavailable, err)
 		l.logger.Error("audit commit failed", "store", l.store.kind, "events", len(batch), "err", err)
@@ -375,6 +526,7 @@ func (l *Log) commit(batch []*pending) {
 			}
 		}
 		if len(errs) > 0 {
+			l.unhealthy.Store(true)
 			err = fmt.Errorf("%w: required %w", ErrUnavailable, errors.Join(errs...))
 			l.logger.Error("audit required sink failed", "events", len(batch), "err", err)
 		}

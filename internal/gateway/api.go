@@ -36,7 +36,10 @@ type exchange struct {
 	resv   ratelimit.Reservation
 	est    int64
 	ev     audit.Event
-	status int
+	// reqAudit is the request event on its way into the audit log; the
+	// answer waits for it (nil: durable already, or not yet forwarded).
+	reqAudit *audit.Pending
+	status   int
 	// presented is the credential the caller sent; kept only to
 	// fingerprint failed attempts for credential-stuffing detection.
 	presented string

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"rampart/internal/audit"
 	"rampart/internal/guard"
 	"rampart/internal/openai"
 	"rampart/internal/policy"
@@ -46,20 +47,18 @@ func (x *exchange) forward() {
 		askedUsage = x.req.Set("stream_options.include_usage", true) == nil
 	}
 
-	// A request that cannot be recorded is not served.
+	// A request that cannot be recorded is not served. Its event commits
+	// while the upstream works; nothing reaches the client before it is
+	// durable (see settleAudit). A log that is failing, or in strict
+	// order, makes it durable here, before anything is forwarded.
 	x.ev.Decision = x.prompt.Decision.Action.String()
 	x.finishEvent()
-	if err := s.audit.Record(context.WithoutCancel(ctx), &x.ev); err != nil {
-		s.metrics.AuditFailures.Inc()
-		s.log.Error("audit unavailable; refusing request", "request_id", x.in.id, "err", err)
-		e := openai.Errorf(http.StatusServiceUnavailable, openai.CodeAuditUnavailable, "the request could not be recorded in the audit log, so it was not served")
-		e.RetryAfter = 1
-		x.status = e.Status
-		x.resv.Settle(context.WithoutCancel(ctx), 0, 0)
-		x.observe(e.Status, "error")
-		writeError(x.w, e)
+	pend, err := s.startAudit(context.WithoutCancel(ctx), &x.ev)
+	if err != nil {
+		x.refuseUnrecorded(err)
 		return
 	}
+	x.reqAudit = pend
 	// From here on, events describe the response.
 	resEv := x.ev
 	resEv.Kind = "response"
@@ -107,8 +106,12 @@ func (x *exchange) failUpstream(e *openai.Error) {
 	x.status = e.Status
 	x.ev.Status, x.ev.ErrorCode = e.Status, e.Code
 	x.finishEvent()
-	x.record()
+	recorded := x.record()
 	x.resv.Settle(context.WithoutCancel(x.r.Context()), 0, 0)
+	if !recorded {
+		x.refuseUnrecorded(nil)
+		return
+	}
 	x.observe(e.Status, "error")
 	if e.Status == 499 {
 		return
@@ -116,14 +119,68 @@ func (x *exchange) failUpstream(e *openai.Error) {
 	writeError(x.w, e)
 }
 
-// record writes the response event. The request event was already durable
-// before anything left the gateway, so a failure here is counted and
-// logged but cannot un-send the answer.
-func (x *exchange) record() {
-	if err := x.s.audit.Record(context.WithoutCancel(x.r.Context()), &x.ev); err != nil {
+// startAudit queues the request event for the audit log. The returned
+// Pending (nil: already durable) is waited for before the client sees
+// anything of the answer.
+func (s *Server) startAudit(ctx context.Context, e *audit.Event) (*audit.Pending, error) {
+	if st, ok := s.audit.(audit.Starter); ok {
+		return st.Start(ctx, e)
+	}
+	return nil, s.audit.Record(ctx, e)
+}
+
+// refuseUnrecorded answers 503 audit_unavailable: the request event could
+// not be recorded (err; nil when it was already logged), so nothing of
+// the answer is served.
+func (x *exchange) refuseUnrecorded(err error) {
+	s, ctx := x.s, x.r.Context()
+	s.metrics.AuditFailures.Inc()
+	if err != nil {
+		s.log.Error("audit unavailable; refusing request", "request_id", x.in.id, "err", err)
+	}
+	e := openai.Errorf(http.StatusServiceUnavailable, openai.CodeAuditUnavailable, "the request could not be recorded in the audit log, so it was not served")
+	e.RetryAfter = 1
+	x.status = e.Status
+	x.resv.Settle(context.WithoutCancel(ctx), 0, 0)
+	x.observe(e.Status, "error")
+	writeError(x.w, e)
+}
+
+// requestRecorded waits until the request event is durable. When it could
+// not be recorded, the answer must not be served.
+func (x *exchange) requestRecorded() bool {
+	if err := x.reqAudit.Wait(); err != nil {
+		x.s.log.Error("audit unavailable; the forwarded request is not served", "request_id", x.in.id, "err", err)
+		return false
+	}
+	return true
+}
+
+// record writes the response event and reports whether the request event
+// is durable (if not, the answer must not be served). The response event
+// is queued before the wait for the request event, so the two can share
+// one commit. A failure of the response event alone is counted and
+// logged: the request is on record.
+func (x *exchange) record() bool {
+	ctx := context.WithoutCancel(x.r.Context())
+	resp, err := x.s.startAudit(ctx, &x.ev)
+	if !x.requestRecorded() {
+		if err == nil && resp.Wait() == nil {
+			// The response event made it, the request event did not:
+			// say what the client got instead.
+			x.ev.Status, x.ev.ErrorCode = http.StatusServiceUnavailable, openai.CodeAuditUnavailable
+			_ = x.s.audit.Record(ctx, &x.ev)
+		}
+		return false
+	}
+	if err == nil {
+		err = resp.Wait()
+	}
+	if err != nil {
 		x.s.metrics.AuditFailures.Inc()
 		x.s.log.Error("audit record of a response failed", "request_id", x.in.id, "err", err)
 	}
+	return true
 }
 
 // relayError passes an upstream's non-200 answer (a 4xx about the request)
@@ -143,8 +200,12 @@ func (x *exchange) relayError(resp *UpstreamResponse) {
 	x.ev.Status = status
 	x.ev.ErrorCode = gjson.GetBytes(body, "error.code").String()
 	x.finishEvent()
-	x.record()
+	recorded := x.record()
 	x.resv.Settle(context.WithoutCancel(x.r.Context()), 0, 0)
+	if !recorded {
+		x.refuseUnrecorded(nil)
+		return
+	}
 	x.observe(status, "upstream_error")
 	h := x.w.Header()
 	h.Set("Content-Type", "application/json")
@@ -193,7 +254,10 @@ func (x *exchange) relayPlain(resp *UpstreamResponse, out *guard.Output) {
 	x.status = http.StatusOK
 	x.ev.Status = http.StatusOK
 	x.finishEvent()
-	x.record()
+	if !x.record() {
+		x.refuseUnrecorded(nil)
+		return
+	}
 	x.observe(http.StatusOK, x.in.decision)
 	h := x.w.Header()
 	h.Set("Content-Type", "application/json")
@@ -203,6 +267,10 @@ func (x *exchange) relayPlain(resp *UpstreamResponse, out *guard.Output) {
 
 func (x *exchange) relayStream(resp *UpstreamResponse, out *guard.Output, dropUsage bool) {
 	ctx := x.r.Context()
+	if !x.requestRecorded() {
+		x.refuseUnrecorded(nil)
+		return
+	}
 	h := x.w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")

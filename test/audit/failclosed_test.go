@@ -19,9 +19,21 @@ import (
 
 // TestFailClosed: a request that cannot be recorded is not served. A
 // required webhook sink that is down, and a primary SQLite store another
-// process holds locked, both turn requests into 503 audit_unavailable
-// without reaching the upstream; service resumes when they recover.
+// process holds locked, both turn requests into 503 audit_unavailable;
+// service resumes when they recover.
+//
+// With audit.strict_order the request event is durable before anything is
+// forwarded, so a refused request never reaches the upstream. By default
+// it commits while the upstream works: the first request after the
+// failure may reach the upstream (its answer is withheld), and from then
+// on, while the log knows its store is failing, requests are refused
+// before they are forwarded.
 func TestFailClosed(t *testing.T) {
+	t.Run("strict_order", func(t *testing.T) { failClosed(t, true) })
+	t.Run("default", func(t *testing.T) { failClosed(t, false) })
+}
+
+func failClosed(t *testing.T, strict bool) {
 	var siemDown atomic.Bool
 	var siemRecords atomic.Int64
 	siem := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -41,25 +53,28 @@ func TestFailClosed(t *testing.T) {
 	cfg := writeFile(t, t.TempDir(), "rampart.yaml", fmt.Sprintf(`
 audit:
   timeout: 1s
+  strict_order: %t
   sinks:
     - {type: webhook, url: %q, required: true, max_retries: 1, request_timeout: 1s}
-`, siem.URL))
+`, strict, siem.URL))
 	k := createKey(t, data, "--name", "app")
 	g := startGateway(t, data, "--config", cfg, "--upstream", upSrv.URL+"/v1")
 
-	served := func(id string) (int, string) {
+	// served sends one request. first: the first request after a failure
+	// began; in the default order it may reach the upstream.
+	served := func(id string, first bool) (int, string) {
 		before := up.Requests.Load()
 		st, _, body := g.post(t, k.Key, chat("hello "+id), map[string]string{"X-Request-Id": id})
 		code := ""
 		if st != 200 {
 			code = errorCode(t, body)
-			if n := up.Requests.Load() - before; n != 0 {
+			if n := up.Requests.Load() - before; n != 0 && (strict || !first) {
 				t.Errorf("%s: refused with %d but the upstream saw %d request(s)", id, st, n)
 			}
 		}
 		return st, code
 	}
-	if st, code := served("fc-ok-1"); st != 200 {
+	if st, code := served("fc-ok-1", false); st != 200 {
 		t.Fatalf("with every sink up: %d %s", st, code)
 	}
 	if siemRecords.Load() == 0 {
@@ -68,11 +83,14 @@ audit:
 
 	// The required copy fails.
 	siemDown.Store(true)
-	if st, code := served("fc-siem-down"); st != 503 || code != "audit_unavailable" {
+	if st, code := served("fc-siem-down", true); st != 503 || code != "audit_unavailable" {
 		t.Fatalf("required sink down: %d %s, want 503 audit_unavailable", st, code)
 	}
+	if st, code := served("fc-siem-down-2", false); st != 503 || code != "audit_unavailable" {
+		t.Fatalf("required sink still down: %d %s, want 503 audit_unavailable", st, code)
+	}
 	siemDown.Store(false)
-	if st, code := served("fc-ok-2"); st != 200 {
+	if st, code := served("fc-ok-2", false); st != 200 {
 		t.Fatalf("after the sink recovered: %d %s", st, code)
 	}
 
@@ -90,19 +108,22 @@ audit:
 	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
 		t.Fatal(err)
 	}
-	if st, code := served("fc-store-locked"); st != 503 || code != "audit_unavailable" {
+	if st, code := served("fc-store-locked", true); st != 503 || code != "audit_unavailable" {
 		t.Fatalf("primary store locked: %d %s, want 503 audit_unavailable", st, code)
+	}
+	if st, code := served("fc-store-locked-2", false); st != 503 || code != "audit_unavailable" {
+		t.Fatalf("primary store still locked: %d %s, want 503 audit_unavailable", st, code)
 	}
 	if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
 		t.Fatal(err)
 	}
 	conn.Close()
 	eventually(t, 20*time.Second, "service after the store was released", func() bool {
-		st, _ := served(fmt.Sprintf("fc-ok-3-%d", time.Now().UnixNano()))
+		st, _ := served(fmt.Sprintf("fc-ok-3-%d", time.Now().UnixNano()), false)
 		return st == 200
 	})
 	m := g.metrics(t)
-	if !metricAtLeast(m, "rampart_audit_failures_total", 2) || !metricAtLeast(m, "rampart_audit_record_errors_total", 2) || !metricAtLeast(m, "rampart_audit_records_total", 4) {
+	if !metricAtLeast(m, "rampart_audit_failures_total", 4) || !metricAtLeast(m, "rampart_audit_record_errors_total", 4) || !metricAtLeast(m, "rampart_audit_records_total", 4) {
 		t.Errorf("audit metrics:\n%s", grepLines(m, "rampart_audit"))
 	}
 	g.stop()
@@ -116,6 +137,83 @@ audit:
 	for _, id := range []string{"fc-ok-1", "fc-ok-2"} {
 		if evs := reqs[id]; len(evs) != 2 || evs[1].Status != 200 {
 			t.Errorf("%s: events %+v", id, evs)
+		}
+	}
+}
+
+// TestStoreFailsWhileForwarding: in the default order the request event
+// commits while the upstream works. When that commit fails (here: the
+// store is locked between forwarding and the upstream's answer, and
+// max_defer holds the event until the answer is there), the client gets
+// 503 audit_unavailable and nothing of the answer, plain or streamed.
+func TestStoreFailsWhileForwarding(t *testing.T) {
+	data := t.TempDir()
+	lock := make(chan struct{})   // the upstream saw the request: lock the store
+	locked := make(chan struct{}) // the store is locked: answer
+	up := &demo.Server{Name: "fake", Models: []string{"demo"}}
+	upSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lock <- struct{}{}
+		<-locked
+		up.ServeHTTP(w, r)
+	}))
+	defer upSrv.Close()
+	cfg := writeFile(t, t.TempDir(), "rampart.yaml", "audit: {timeout: 1s, group_commit: {max_defer: 1s}}\n")
+	k := createKey(t, data, "--name", "app")
+	g := startGateway(t, data, "--config", cfg, "--upstream", upSrv.URL+"/v1")
+
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "audit.db")+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, stream := range []bool{false, true} {
+		id := fmt.Sprintf("sf-stream-%t", stream)
+		body := fmt.Sprintf(`{"model":"demo","stream":%t,"messages":[{"role":"user","content":"hello"}]}`, stream)
+		conn, err := db.Conn(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			<-lock
+			if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+				t.Error(err)
+			}
+			close(locked)
+		}()
+		st, hdr, got := g.post(t, k.Key, body, map[string]string{"X-Request-Id": id})
+		if st != 503 || errorCode(t, got) != "audit_unavailable" || strings.Contains(string(got), "data:") || strings.Contains(hdr.Get("Content-Type"), "event-stream") {
+			t.Errorf("%s: %d %s %q, want 503 audit_unavailable and no answer", id, st, hdr.Get("Content-Type"), got)
+		}
+		if up.Requests.Load() == 0 {
+			t.Errorf("%s: the upstream never saw the request", id)
+		}
+		if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+			t.Fatal(err)
+		}
+		conn.Close()
+		locked = make(chan struct{})
+		// The log knows the store failed: the next request is recorded
+		// before it is forwarded, and served.
+		go func() { <-lock; close(locked) }()
+		if st, _, got := g.post(t, k.Key, chat("after "+id), map[string]string{"X-Request-Id": "after-" + id}); st != 200 {
+			t.Fatalf("after the store was released: %d %s", st, got)
+		}
+		locked = make(chan struct{})
+	}
+	g.stop()
+	if out, code := verify(t, "--data", data); code != 0 {
+		t.Fatalf("verify: %s", out)
+	}
+	_, recs := exportRecords(t, data)
+	reqs := byRequest(recs)
+	for _, id := range []string{"sf-stream-false", "sf-stream-true"} {
+		for _, ev := range reqs[id] {
+			if ev.Status == 200 {
+				t.Errorf("%s: the log says 200 for a request answered 503: %+v", id, reqs[id])
+			}
+		}
+		if evs := reqs["after-"+id]; len(evs) != 2 || evs[1].Status != 200 {
+			t.Errorf("after-%s: events %+v", id, evs)
 		}
 	}
 }
