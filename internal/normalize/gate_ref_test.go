@@ -185,7 +185,8 @@ func normalizedRef(text string) string {
 }
 
 func FuzzNormalizedMatchesReference(f *testing.F) {
-	for _, s := range append(gateSeeds, "Добрый день", "Ｉｇｎｏｒｅ", "ig\u200bnore", "İstanbul", "\xff\xfeA", "ﷺ ﬁ ǅ", "ignоre prеvious", "a\u0301") {
+	for _, s := range append(gateSeeds, "Добрый день", "Ｉｇｎｏｒｅ", "ig\u200bnore", "İstanbul", "\xff\xfeA", "ﷺ ﬁ ǅ", "ignоre prеvious", "a\u0301",
+		"ПРИВЕТ Ignоre", "Ⅰgnore", "ΑΒΓ αβγ Αpple", "ſecret", "Ꭺdmin ⅰⅱ", "ｉgnore\u200bDRΟP", "日本語ＡＢＣ") {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -198,4 +199,13 @@ func FuzzNormalizedMatchesReference(f *testing.F) {
 			t.Fatalf("normalized(%q) = %q, want %q", s, got, want)
 		}
 	})
+}
+
+func BenchmarkRuneTable(b *testing.B) {
+	for b.Loop() {
+		t := new([0x10000]uint8)
+		for r := range rune(0x10000) {
+			t[r] = runeProps(r)
+		}
+	}
 }

@@ -6,6 +6,7 @@
 package normalize
 
 import (
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -304,6 +305,8 @@ func normalized(text string) (_ *builder, hidden bool) {
 	s1 := text
 	var o1 []int32
 	var b1 []byte
+	props := bmpProps()
+	nfkc := false // a character NFKC might change or join to the one before
 	for i, r := range text {
 		if r < utf8.RuneSelf {
 			if b1 != nil {
@@ -317,7 +320,13 @@ func normalized(text string) (_ *builder, hidden bool) {
 			_, size := utf8.DecodeRuneInString(text[i:])
 			invalid = size == 1
 		}
-		inv := Invisible(r)
+		var inv bool
+		if r < 0x10000 {
+			p := props[r]
+			inv, nfkc = p&rpInvisible != 0, nfkc || p&rpNFKC != 0
+		} else {
+			inv, nfkc = Invisible(r), true
+		}
 		if b1 == nil {
 			if !inv && !invalid {
 				continue
@@ -342,80 +351,275 @@ func normalized(text string) (_ *builder, hidden bool) {
 	if b1 != nil {
 		s1, o1 = string(b1), append(o1, int32(len(text)))
 	}
-	// 2. NFKC, segment by segment so offsets stay exact.
-	if !norm.NFKC.IsNormalString(s1) {
+	// 2. NFKC. Spans that are already normal are copied as they are; only
+	// the segments after them are normalized, one at a time, so offsets stay
+	// exact (a segment's bytes map to its start).
+	if nfkc && !norm.NFKC.IsNormalString(s1) {
 		s2 := make([]byte, 0, len(s1)+8)
 		o2 := make([]int32, 0, len(s1)+9)
+		at := func(k int) int32 {
+			if o1 == nil {
+				return int32(k)
+			}
+			return o1[k]
+		}
 		var it norm.Iter
-		it.InitString(norm.NFKC, s1)
-		for !it.Done() {
-			p := it.Pos()
-			seg := it.Next()
-			s2 = append(s2, seg...)
-			at := int32(p)
-			if o1 != nil {
-				at = o1[p]
+		for pos := 0; pos < len(s1); {
+			n := norm.NFKC.QuickSpanString(s1[pos:])
+			s2 = append(s2, s1[pos:pos+n]...)
+			for k := pos; k < pos+n; k++ {
+				o2 = append(o2, at(k))
 			}
-			for range seg {
-				o2 = append(o2, at)
+			if pos += n; pos == len(s1) {
+				break
 			}
+			// One segment; a long decomposition (U+FDFA) comes in several
+			// pieces before the iterator moves on.
+			it.InitString(norm.NFKC, s1[pos:])
+			for {
+				seg := it.Next()
+				s2 = append(s2, seg...)
+				for range seg {
+					o2 = append(o2, at(pos))
+				}
+				if it.Pos() > 0 || it.Done() {
+					break
+				}
+			}
+			pos += it.Pos()
 		}
 		s1, o1 = string(s2), append(o2, int32(len(text)))
 	}
-	at := func(k int) int {
-		if o1 == nil {
-			return k
-		}
-		return int(o1[k])
-	}
 	// 3. Lower-case, and fold homoglyphs inside words that mix scripts
 	// with ASCII letters or consist only of look-alikes.
-	var b *builder
-	if o1 == nil {
-		b = identityBuilder(len(s1))
-	} else {
-		b = newBuilder(len(s1))
+	f := folder{src: s1, o1: o1, ident: o1 == nil}
+	if o1 != nil {
+		f.buf = make([]byte, 0, len(s1)+8)
+		f.off = make([]int32, 0, len(s1)+9)
 	}
+	f.buf, f.off, f.ident = f.run(f.buf, f.off, f.ident)
+	if f.buf == nil || o1 != nil && equalFoldASCII(f.buf, text) {
+		return nil, hidden
+	}
+	return &builder{buf: f.buf, off: f.off, ident: f.ident}, hidden
+}
+
+// Rune properties for stage 3, one table lookup instead of several
+// range-table searches per character.
+const (
+	rpWord      uint8 = 1 << iota // letter, mark or digit
+	rpMark                        // mark
+	rpConf                        // its lower case has an ASCII prototype
+	rpLower                       // unicode.ToLower changes it
+	rpInvisible                   // Invisible
+	rpNFKC                        // NFKC changes it, or it may join the character before
+)
+
+func runeProps(r rune) uint8 {
+	var p uint8
+	if isWordRune(r) {
+		p |= rpWord
+	}
+	if unicode.IsMark(r) {
+		p |= rpMark
+	}
+	lr := unicode.ToLower(r)
+	if _, ok := confusable(lr); ok {
+		p |= rpConf
+	}
+	if lr != r {
+		p |= rpLower
+	}
+	if Invisible(r) {
+		p |= rpInvisible
+	}
+	// A text of characters that are each NFKC-normal and start a segment
+	// that cannot join the one before is NFKC-normal.
 	var enc [utf8.UTFMax]byte
-	lowerRune := func(r rune, k, size int) {
-		b.addSame(utf8.AppendRune(enc[:0], unicode.ToLower(r)), at(k), size)
+	b := utf8.AppendRune(enc[:0], r)
+	if !norm.NFKC.IsNormal(b) || !norm.NFKC.Properties(b).BoundaryBefore() {
+		p |= rpNFKC
 	}
-	for i := 0; i < len(s1); {
-		if c := s1[i]; c < utf8.RuneSelf && !isWordRune(rune(c)) {
-			enc[0] = lowerASCII(c)
-			b.addSame(enc[:1], at(i), 1)
-			i++
-			continue
+	return p
+}
+
+// bmpProps holds runeProps for the BMP, built on the first non-ASCII text.
+var bmpProps = sync.OnceValue(func() *[0x10000]uint8 {
+	t := new([0x10000]uint8)
+	for r := range rune(0x10000) {
+		t[r] = runeProps(r)
+	}
+	return t
+})
+
+// folder writes stage 3 of the normalized view: lower case, homoglyphs
+// folded. The output starts lazy (buf nil: the output so far is src up to
+// ASCII case, nothing written) and with identity offsets (ident, off nil)
+// when the earlier stages changed nothing, and leaves each state at the
+// first character that needs it. The output slices are passed around by
+// value, not kept in the struct, so the per-character appends write no
+// pointers through a pointer (no GC write barriers).
+type folder struct {
+	src   string
+	o1    []int32 // src's offsets into the original; nil for identity
+	buf   []byte
+	off   []int32
+	ident bool
+}
+
+func (f *folder) at(k int) int32 {
+	if f.o1 == nil {
+		return int32(k)
+	}
+	return f.o1[k]
+}
+
+// start leaves the lazy state at src[k]: the output so far is src[:k]
+// with ASCII lower-cased.
+func (f *folder) start(k int) []byte {
+	buf := make([]byte, k, len(f.src)+8)
+	for j := range k {
+		buf[j] = lowerASCII(f.src[j])
+	}
+	return buf
+}
+
+// identOffsets writes out the identity offsets of buf.
+func identOffsets(buf []byte) []int32 {
+	off := make([]int32, len(buf), cap(buf)+1)
+	for k := range off {
+		off[k] = int32(k)
+	}
+	return off
+}
+
+// emitMapped appends enc, the image of the character at src[k], with
+// offsets (all pointing at k's place in the original).
+func (f *folder) emitMapped(buf []byte, off []int32, enc []byte, k int) ([]byte, []int32) {
+	at := f.at(k)
+	buf = append(buf, enc...)
+	for range enc {
+		off = append(off, at)
+	}
+	return buf, off
+}
+
+func (f *folder) run(buf []byte, off []int32, ident bool) ([]byte, []int32, bool) {
+	t := bmpProps()
+	src := f.src
+	wordStart, wordOut := -1, 0
+	ascii, conf, other := 0, 0, 0
+	var enc [utf8.UTFMax]byte
+	for i := 0; i < len(src); {
+		c := src[i]
+		r, size := rune(c), 1
+		var p uint8
+		if c < utf8.RuneSelf {
+			p = t[c]
+		} else {
+			r, size = utf8.DecodeRuneInString(src[i:])
+			if r < 0x10000 {
+				p = t[r]
+			} else {
+				p = runeProps(r)
+			}
 		}
-		r, size := utf8.DecodeRuneInString(s1[i:])
-		if !isWordRune(r) {
-			lowerRune(r, i, size)
+		if p&rpWord != 0 {
+			if wordStart < 0 {
+				wordStart, wordOut = i, -1
+				if buf != nil {
+					wordOut = len(buf)
+				}
+				ascii, conf, other = 0, 0, 0
+			}
+			switch {
+			case c < utf8.RuneSelf:
+				ascii++
+			case p&rpMark != 0:
+			case p&rpConf != 0:
+				conf++
+			default:
+				other++
+			}
+		} else if wordStart >= 0 {
+			if conf > 0 && (ascii > 0 || other == 0) {
+				buf, off, ident = f.refold(buf, off, ident, wordStart, wordOut, i)
+			}
+			wordStart = -1
+		}
+		var out []byte
+		switch {
+		case c < utf8.RuneSelf:
+			if buf == nil {
+				i++
+				continue
+			}
+			enc[0] = lowerASCII(c)
+			out = enc[:1]
+		case p&rpLower != 0:
+			if buf == nil {
+				buf = f.start(i)
+			}
+			out = utf8.AppendRune(enc[:0], unicode.ToLower(r))
+		case buf != nil:
+			out = append(enc[:0], src[i:i+size]...)
+		default:
 			i += size
 			continue
 		}
-		j, fold := wordEnd(s1, i)
-		for k := i; k < j; {
-			if c := s1[k]; c < utf8.RuneSelf {
-				enc[0] = lowerASCII(c)
-				b.addSame(enc[:1], at(k), 1)
-				k++
-				continue
+		if ident && len(out) == size {
+			buf = append(buf, out...)
+		} else {
+			if ident {
+				ident, off = false, identOffsets(buf)
 			}
-			r, size := utf8.DecodeRuneInString(s1[k:])
-			lr := unicode.ToLower(r)
-			if t, ok := foldConfusable(lr, fold); ok {
-				b.addString(t, at(k))
-			} else {
-				b.addSame(utf8.AppendRune(enc[:0], lr), at(k), size)
-			}
-			k += size
+			buf, off = f.emitMapped(buf, off, out, i)
 		}
-		i = j
+		i += size
 	}
-	if equalFoldASCII(b.buf, text) {
-		return nil, hidden
+	if wordStart >= 0 && conf > 0 && (ascii > 0 || other == 0) {
+		buf, off, ident = f.refold(buf, off, ident, wordStart, wordOut, len(src))
 	}
-	return b, hidden
+	return buf, off, ident
+}
+
+// refold writes the word src[ws:we] again with its homoglyphs folded to
+// ASCII; out is where the word starts in buf (-1: the output was lazy
+// there, so at ws). A prototype's characters all map to the homoglyph's
+// start, which identity offsets cannot say, so the offsets are written out.
+func (f *folder) refold(buf []byte, off []int32, ident bool, ws, out, we int) ([]byte, []int32, bool) {
+	if buf == nil {
+		buf = f.start(ws)
+	} else {
+		if out < 0 {
+			out = ws
+		}
+		buf = buf[:out]
+		if !ident {
+			off = off[:out]
+		}
+	}
+	if ident {
+		ident, off = false, identOffsets(buf)
+	}
+	var enc [utf8.UTFMax]byte
+	for k := ws; k < we; {
+		if c := f.src[k]; c < utf8.RuneSelf {
+			enc[0] = lowerASCII(c)
+			buf, off = f.emitMapped(buf, off, enc[:1], k)
+			k++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(f.src[k:])
+		lr := unicode.ToLower(r)
+		if t, ok := confusable(lr); ok {
+			buf, off = f.emitMapped(buf, off, []byte(t), k)
+		} else {
+			buf, off = f.emitMapped(buf, off, utf8.AppendRune(enc[:0], lr), k)
+		}
+		k += size
+	}
+	return buf, off, ident
 }
 
 // foldConfusable returns the ASCII prototype of r when fold is set and r
