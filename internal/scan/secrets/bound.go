@@ -1,7 +1,9 @@
 package secrets
 
 import (
+	"regexp"
 	"regexp/syntax"
+	"slices"
 	"unicode"
 	"unicode/utf8"
 )
@@ -130,4 +132,71 @@ func matchBytes(re *syntax.Regexp) *byteSet {
 		}
 	}
 	return &b
+}
+
+// firstBranch is an anchored pattern cut down to the first alternative
+// of its first choice point, e.g. gitleaks' curl rules without the
+// branch that reads up to five more lines:
+//
+//	curl\b(?:.*?|.*?(?:[\r\n]{1,2}.*?){1,5})[ \t\n\r](?:-H|--header)…
+//
+// Before that alternation there are only fixed-width pieces, so every way
+// through its first branch comes before every way through the others in
+// the order leftmost-first matching tries them: when the cut-down
+// pattern matches, the whole pattern matches the same way, with the same
+// groups. It is much cheaper (its input ends with the line), and the
+// whole pattern runs only when it fails.
+type firstBranch struct {
+	re    *regexp.Regexp
+	bound *endBound
+}
+
+// newFirstBranch returns nil when re (anchored, parsed) has no such
+// alternation: an unbounded one (where the cost is) after at least one
+// literal and only fixed-width pieces, whose other branches hold no
+// capture group.
+func newFirstBranch(re *syntax.Regexp) *firstBranch {
+	subs := flatConcat(re)
+	literal := false
+	for i, sub := range subs {
+		switch sub.Op {
+		case syntax.OpBeginText, syntax.OpBeginLine, syntax.OpWordBoundary, syntax.OpNoWordBoundary,
+			syntax.OpEmptyMatch, syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+			continue
+		case syntax.OpLiteral:
+			literal = true
+			continue
+		case syntax.OpAlternate:
+			if !literal || len(sub.Sub) < 2 || maxLen(sub) >= 0 || slices.ContainsFunc(sub.Sub[1:], hasCapture) {
+				return nil
+			}
+			cut := &syntax.Regexp{Op: syntax.OpConcat, Flags: re.Flags}
+			cut.Sub = append(cut.Sub, subs[:i]...)
+			cut.Sub = append(cut.Sub, sub.Sub[0])
+			cut.Sub = append(cut.Sub, subs[i+1:]...)
+			c, err := regexp.Compile(cut.String())
+			if err != nil {
+				return nil
+			}
+			return &firstBranch{re: c, bound: newEndBound(cut.Simplify())}
+		}
+		return nil
+	}
+	return nil
+}
+
+// flatConcat returns the pieces of a concatenation, nested ones inlined.
+func flatConcat(re *syntax.Regexp) []*syntax.Regexp {
+	if re.Op != syntax.OpConcat {
+		return []*syntax.Regexp{re}
+	}
+	var out []*syntax.Regexp
+	for _, s := range re.Sub {
+		out = append(out, flatConcat(s)...)
+	}
+	return out
+}
+
+func hasCapture(re *syntax.Regexp) bool {
+	return re.Op == syntax.OpCapture || slices.ContainsFunc(re.Sub, hasCapture)
 }

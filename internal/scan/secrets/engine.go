@@ -150,6 +150,8 @@ type rule struct {
 	// bound bounds where an anchored match can end, so the input can be
 	// cut and the regexp can use its backtracker.
 	bound *endBound
+	// first, when set, is tried before anchored (see firstBranch).
+	first *firstBranch
 }
 
 // anchorAtKeywords sets r.anchored when every match of expr must begin
@@ -483,8 +485,8 @@ type engine struct {
 	kwRules [][]int // keyword index → rule indices
 	kwLen   []int
 	// noAnchor turns off the anchored fast path, noBound the cut of
-	// its input (tests compare both).
-	noAnchor, noBound bool
+	// its input, noFirst the first-branch try (tests compare them).
+	noAnchor, noBound, noFirst bool
 }
 
 const (
@@ -598,6 +600,7 @@ func newEngine(disabled map[string]bool) (*engine, error) {
 		if r.anchored != nil {
 			if re, err := syntax.Parse(r.anchored.String(), syntax.Perl); err == nil {
 				r.bound = newEndBound(re.Simplify())
+				r.first = newFirstBranch(re)
 			}
 		}
 	}
@@ -746,7 +749,17 @@ func (e *engine) findAnchored(r *rule, s string, hs []window, out []match) []mat
 			// One byte more than the longest match keeps \b and $ exact.
 			we = min(we, r.bound.end(s, k)+1)
 		}
-		loc := r.anchored.FindStringSubmatchIndex(s[k:we])
+		var loc []int
+		if r.first != nil && !e.noFirst {
+			fe := we
+			if !e.noBound {
+				fe = min(we, r.first.bound.end(s, k)+1)
+			}
+			loc = r.first.re.FindStringSubmatchIndex(s[k:fe])
+		}
+		if loc == nil {
+			loc = r.anchored.FindStringSubmatchIndex(s[k:we])
+		}
 		if loc == nil {
 			continue
 		}

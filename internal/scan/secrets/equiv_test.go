@@ -3,6 +3,7 @@ package secrets
 import (
 	"bufio"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strings"
@@ -135,7 +136,7 @@ func TestFastSameMatches(t *testing.T) {
 	}
 	slow := slowEngine(t)
 	uncut := uncutEngine(t)
-	for _, tx := range corpusTexts(t) {
+	for _, tx := range append(corpusTexts(t), curlTexts(500)...) {
 		got, want := fast.find(tx), slow.find(tx)
 		if !slices.EqualFunc(got, want, sameMatch) {
 			t.Errorf("%q:\nfast %v\nslow %v", tx, ids(got), ids(want))
@@ -146,14 +147,70 @@ func TestFastSameMatches(t *testing.T) {
 	}
 }
 
-// uncutEngine tries anchored patterns on the whole window after a hit.
+// uncutEngine tries anchored patterns, whole, on the whole window after
+// a hit.
 func uncutEngine(t testing.TB) *engine {
 	e, err := newEngine(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.noBound = true
+	e.noBound, e.noFirst = true, true
 	return e
+}
+
+// curlTexts are random multi-line curl commands: flags on the first or
+// later lines, \r\n and blank lines, headers and users that match or
+// nearly match gitleaks' curl rules.
+func curlTexts(n int) []string {
+	r := rand.New(rand.NewPCG(7, 11))
+	parts := []string{"curl", " -X POST", " https://api.example.org/v1", " -H 'Authorization: Bearer Zq8Lw3Rt7Yp2Mn5Kd9Hs'",
+		" -H \"X-Api-Key: q8Zr5Lw3Tt7Yp2Mn\"", "-H 'Content-Type: application/json'", " --header=\"Token: abcdefgh12\"",
+		" -u admin:Sup3rS3cret", " --user 'bob:hunter22x'", " -u \"a:b\"", " -d '{\"a\": 1}'", " \\", "\n", "\n", "\r\n", "\n\n",
+		"\n  ", "\t", " -H'Authorization: Basic dXNlcjpwYXNzd29yZA=='", " -H 'authorization: token 12345678'", "curl"}
+	out := make([]string, n)
+	for i := range out {
+		var b strings.Builder
+		b.WriteString("curl")
+		for range 2 + r.IntN(14) {
+			b.WriteString(parts[r.IntN(len(parts))])
+		}
+		out[i] = b.String()
+	}
+	return out
+}
+
+// TestFirstBranchSame checks the first-branch try against the whole
+// pattern at every "curl" of random commands.
+func TestFirstBranchSame(t *testing.T) {
+	e, err := newEngine(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range e.rules {
+		if r.first == nil {
+			continue
+		}
+		n++
+		for _, tx := range append(curlTexts(2000), corpusTexts(t)...) {
+			for k := 0; k < len(tx); k++ {
+				if !hasPrefixFold(tx[k:], "curl") {
+					continue
+				}
+				want := r.anchored.FindStringSubmatchIndex(tx[k:])
+				got := r.first.re.FindStringSubmatchIndex(tx[k:min(len(tx), r.first.bound.end(tx, k)+1)])
+				if got == nil {
+					got = want
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%s at %d of %q: first branch %v, whole %v", r.id, k, tx, got, want)
+				}
+			}
+		}
+	}
+	if n < 2 {
+		t.Errorf("first-branch patterns: %d, want the two curl rules", n)
+	}
 }
 
 // TestEndBound checks that no anchored match at a keyword hit ends after
