@@ -283,6 +283,8 @@ func registerAuditMetrics(m *telemetry.Metrics, l *audit.Log, d *anomaly.Detecto
 		func() float64 { return float64(l.Stats().Recorded) })
 	m.CounterFunc("rampart_audit_record_errors_total", "Audit events that could not be recorded (Record returned an error).", nil,
 		func() float64 { return float64(l.Stats().Failed) })
+	m.CounterFunc("rampart_audit_commits_total", "Audit group commits (transactions) to the primary store; records_total ÷ commits_total is the mean batch.", nil,
+		func() float64 { return float64(l.Stats().Commits) })
 	m.CounterFunc("rampart_audit_copies_dropped_total", "Audit record copies dropped by background sinks.", nil,
 		func() float64 { return float64(l.Stats().Dropped) })
 	st := d.Stats()

@@ -122,6 +122,8 @@ func BenchmarkGatewayVsBare(b *testing.B) {
 	}
 	modes := []string{"fixed", "closed"}
 	res := map[string]map[string]*result{}
+	// The gateway's audit events and commits per phase (from /metrics).
+	var auditEvents, auditCommits [2]float64
 	for _, m := range modes {
 		res[m] = map[string]*result{}
 		for _, t := range targets {
@@ -138,6 +140,10 @@ func BenchmarkGatewayVsBare(b *testing.B) {
 			for _, t := range order {
 				var r *result
 				var err error
+				var ev0, cm0 float64
+				if t == targets[2] {
+					ev0, cm0 = auditCounters(gw.url)
+				}
 				if m == "fixed" {
 					r, err = t.fixed(cfg.rate, cfg.dur)
 				} else {
@@ -147,6 +153,12 @@ func BenchmarkGatewayVsBare(b *testing.B) {
 					b.Fatalf("%s %s: %v", m, t.name, err)
 				}
 				res[m][t.name].add(r)
+				if t == targets[2] {
+					ev1, cm1 := auditCounters(gw.url)
+					i := slices.Index(modes, m)
+					auditEvents[i] += ev1 - ev0
+					auditCommits[i] += cm1 - cm0
+				}
 			}
 		}
 	}
@@ -184,6 +196,11 @@ func BenchmarkGatewayVsBare(b *testing.B) {
 		cpuRatio := float64(g.cpuPerReq()) / float64(max(1, br.cpuPerReq()))
 		fmt.Printf("  gateway ÷ bare: added p50 %.2fx (target ≤ 1.5x), added p90 %.2fx, added p99 %.2fx, CPU/request %.2fx (target ≤ 2.5x)\n",
 			ratio(.5), ratio(.9), ratio(.99), cpuRatio)
+		if i := slices.Index(modes, m); auditCommits[i] > 0 {
+			fmt.Printf("  gateway audit log: %.2f events per commit, %.2f commits per request\n",
+				auditEvents[i]/auditCommits[i], auditCommits[i]/float64(len(g.lat)))
+			b.ReportMetric(auditEvents[i]/auditCommits[i], m+"-audit-events/commit")
+		}
 		b.ReportMetric(ratio(.5), m+"-p50-ratio")
 		b.ReportMetric(cpuRatio, m+"-cpu-ratio")
 		b.ReportMetric(float64(g.pct(.5)-d.pct(.5))/1e3, m+"-gw-added-p50-µs")
@@ -483,4 +500,24 @@ func (r *result) statPerReq() time.Duration {
 
 func us(d time.Duration) string {
 	return strconv.FormatFloat(float64(d)/1e3, 'f', 0, 64) + "µs"
+}
+
+// auditCounters reads the gateway's audit records and commits counters
+// from /metrics (0, 0 when they are not there, e.g. audit disabled).
+func auditCounters(base string) (events, commits float64) {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return 0, 0
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for line := range strings.SplitSeq(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, "rampart_audit_records_total "); ok {
+			events, _ = strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+		if v, ok := strings.CutPrefix(line, "rampart_audit_commits_total "); ok {
+			commits, _ = strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	return events, commits
 }
