@@ -168,6 +168,24 @@ func (a *foldAC) any(s string) bool {
 	return false
 }
 
+// mayMatch reports whether s contains one of the patterns or a byte
+// that is not ASCII (where required literals say nothing, see
+// requiredLits).
+func (a *foldAC) mayMatch(s string) bool {
+	st, trans, acc := uint32(0), a.trans, a.acc
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return true
+		}
+		st = trans[st+uint32(a.class[c])]
+		if st >= acc {
+			return true
+		}
+	}
+	return false
+}
+
 // eachUntil calls f for every occurrence in s, as each does, until f
 // returns false.
 func (a *foldAC) eachUntil(s string, f func(end int, pat int32) bool) {

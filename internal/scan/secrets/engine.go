@@ -152,6 +152,9 @@ type rule struct {
 	bound *endBound
 	// first, when set, is tried before anchored (see firstBranch).
 	first *firstBranch
+	// need, when set, finds re's required literals (requiredLits): a
+	// window without any cannot hold a match.
+	need *foldAC
 }
 
 // anchorAtKeywords sets r.anchored when every match of expr must begin
@@ -485,8 +488,9 @@ type engine struct {
 	kwRules [][]int // keyword index → rule indices
 	kwLen   []int
 	// noAnchor turns off the anchored fast path, noBound the cut of
-	// its input, noFirst the first-branch try (tests compare them).
-	noAnchor, noBound, noFirst bool
+	// its input, noFirst the first-branch try, noNeed the required
+	// literal check of windows (tests compare them).
+	noAnchor, noBound, noFirst, noNeed bool
 }
 
 const (
@@ -597,6 +601,11 @@ func newEngine(disabled map[string]bool) (*engine, error) {
 		e.rules = append(e.rules, r)
 	}
 	for _, r := range e.rules {
+		if re, err := syntax.Parse(r.re.String(), syntax.Perl); err == nil {
+			if lits := requiredLits(re); lits != nil {
+				r.need = newFoldAC(lits)
+			}
+		}
 		if r.anchored != nil {
 			if re, err := syntax.Parse(r.anchored.String(), syntax.Perl); err == nil {
 				r.bound = newEndBound(re.Simplify())
@@ -700,6 +709,9 @@ func (e *engine) find(s string) []match {
 				continue
 			}
 			lastEnd = we
+			if r.need != nil && !e.noNeed && !r.need.mayMatch(s[ws:we]) {
+				continue
+			}
 			prev := ws
 			for _, loc := range r.re.FindAllStringSubmatchIndex(s[ws:we], -1) {
 				for i := range loc {

@@ -252,7 +252,7 @@ func slowEngine(t testing.TB) *engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.noAnchor = true
+	e.noAnchor, e.noNeed = true, true
 	for _, a := range e.allowlists() {
 		a.slow = true
 	}
