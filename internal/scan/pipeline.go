@@ -48,8 +48,19 @@ func (p *Pipeline) Run(ctx context.Context, t *Text) ([]Finding, []Failure) {
 		err error
 	}
 	results := make([]result, len(p.Scanners))
+	var bounds []deadlineCtx
+	if p.Timeout > 0 {
+		bounds = make([]deadlineCtx, len(p.Scanners))
+	}
 	run := func(i int) {
-		fs, err := p.runOne(ctx, p.Scanners[i], t)
+		sctx := ctx
+		if bounds != nil {
+			b := &bounds[i]
+			b.Context, b.deadline = ctx, time.Now().Add(p.Timeout)
+			defer b.release()
+			sctx = b
+		}
+		fs, err := p.runOne(sctx, p.Scanners[i], t)
 		results[i] = result{fs, err}
 	}
 	par := p.Parallel
@@ -90,11 +101,6 @@ func (p *Pipeline) runOne(ctx context.Context, s Scanner, t *Text) (fs []Finding
 			p.Observe(s.Name(), time.Since(start), len(fs), err)
 		}
 	}()
-	if p.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, p.Timeout)
-		defer cancel()
-	}
 	fs, err = s.Scan(ctx, t)
 	if err == nil && ctx.Err() != nil {
 		// The scanner returned but its answer may be partial.
@@ -112,6 +118,62 @@ func (p *Pipeline) runOne(ctx context.Context, s Scanner, t *Text) (fs []Finding
 		}
 	}
 	return fs, nil
+}
+
+// deadlineCtx bounds one scanner run by Pipeline.Timeout without arming a
+// timer per run (context.WithTimeout cost four allocations and a timer
+// heap insertion and removal for every scanner of every request): Err
+// compares the clock with the deadline, and a real timer is made only if
+// the scanner asks for Done. The built-in scanners only poll Err.
+type deadlineCtx struct {
+	context.Context // the Run's context
+	deadline        time.Time
+
+	mu     sync.Mutex
+	timed  context.Context // made by Done; from then on Err follows it
+	cancel context.CancelFunc
+}
+
+func (c *deadlineCtx) Deadline() (time.Time, bool) {
+	if d, ok := c.Context.Deadline(); ok && d.Before(c.deadline) {
+		return d, true
+	}
+	return c.deadline, true
+}
+
+func (c *deadlineCtx) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.timed == nil {
+		c.timed, c.cancel = context.WithDeadline(c.Context, c.deadline)
+	}
+	return c.timed.Done()
+}
+
+func (c *deadlineCtx) Err() error {
+	c.mu.Lock()
+	timed := c.timed
+	c.mu.Unlock()
+	if timed != nil {
+		// Done was handed out: Err must agree with it.
+		return timed.Err()
+	}
+	if err := c.Context.Err(); err != nil {
+		return err
+	}
+	if !time.Now().Before(c.deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// release stops the timer Done may have made.
+func (c *deadlineCtx) release() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cancel != nil {
+		c.cancel()
+	}
 }
 
 // SortFindings orders findings by segment, start, longer first, then type.
