@@ -34,7 +34,8 @@ type line struct{ start, end int }
 
 func (d *detector) lines() []line {
 	t := d.text
-	var out []line
+	out := d.sc.lines[:0]
+	defer func() { d.sc.lines = out }()
 	for i := 0; i <= len(t); {
 		j := strings.IndexByte(t[i:], '\n')
 		if j < 0 {

@@ -534,7 +534,7 @@ func (d *detector) gazetteerNames() {
 		}
 		if given && !ambiguousName(w) && !followedByOrg(t, j) && !placeBefore(t, i) {
 			d.add(scan.Person, "name-gazetteer", i, j, 0.6)
-		} else if !given && (strongSurname(w) || knownSurname(w)) && !sentenceStart(t, i) && !followedByOrg(t, j) && !placeBefore(t, i) {
+		} else if !given && !sentenceStart(t, i) && (strongSurname(w) || knownSurname(w)) && !followedByOrg(t, j) && !placeBefore(t, i) {
 			d.add(scan.Person, "name-surname", i, j, 0.6)
 		}
 		i = j
@@ -706,6 +706,13 @@ func followedByOrg(t string, j int) bool {
 
 func wordEnd(t string, i int) int {
 	for i < len(t) {
+		if c := t[i]; c < utf8.RuneSelf {
+			if !asciiWordByte[c] {
+				break
+			}
+			i++
+			continue
+		}
 		r, s := utf8.DecodeRuneInString(t[i:])
 		if !(unicode.IsLetter(r) || r == '\'' || r == '-') {
 			break
@@ -717,6 +724,14 @@ func wordEnd(t string, i int) int {
 
 // streetWord: street, st, avenue, ave, road, rd, lane, drive, court,
 // place, way, boulevard.
+// asciiWordByte: the ASCII bytes wordEnd reads on (letters, ' and -).
+var asciiWordByte = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = unicode.IsLetter(rune(c)) || c == '\'' || c == '-'
+	}
+	return t
+}()
+
 func streetWord(w string) bool { return len(w) <= 10 && lowerFlags(w)&wStreet != 0 }
 
 // title: mr, mrs, ms, miss, dr, prof, sir, herr, frau, mme, m, sr, sra.

@@ -121,7 +121,7 @@ func (d *detector) readCluster(t string, i int) (*cluster, int) {
 	}
 	// Extension: x123, ext 123, ext. 123.
 	e := cl.end
-	for _, p := range []string{"x", " x", " ext. ", " ext ", "ext.", "ext", " x "} {
+	for _, p := range extensions(t, e) {
 		if w := t[e:min(len(t), e+len(p))]; strings.EqualFold(w, p) {
 			k := e + len(p)
 			g := k
@@ -158,6 +158,20 @@ func (d *detector) readCluster(t string, i int) (*cluster, int) {
 	}
 	return cl, max(cl.end, i+1)
 }
+
+// extensions are the extension markers readCluster tries after a number
+// ending at e; each starts with "x", "e" (any case) or a space.
+func extensions(t string, e int) []string {
+	if e < len(t) {
+		switch t[e] {
+		case 'x', 'X', 'e', 'E', ' ':
+			return extensionMarkers
+		}
+	}
+	return nil
+}
+
+var extensionMarkers = []string{"x", " x", " ext. ", " ext ", "ext.", "ext", " x "}
 
 // gluedAfter and gluedBefore report a letter or digit touching a number
 // at i: an identifier such as "A1234" or "1234abc". Punctuation such as

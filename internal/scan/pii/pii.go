@@ -110,6 +110,7 @@ func (s *Scanner) Scan(ctx context.Context, t *scan.Text) ([]scan.Finding, error
 		}
 	}
 	var out []scan.Finding
+	var byType [16][]int32 // indexes into out, by typeIndex
 	for i := range views {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -121,14 +122,46 @@ func (s *Scanner) Scan(ctx context.Context, t *scan.Text) ([]scan.Finding, error
 				continue
 			}
 			f := scan.Finding{Scanner: Name, Type: m.typ, Rule: m.rule, Span: sp, Score: m.score}
-			if !slices.ContainsFunc(out, func(o scan.Finding) bool {
+			// Report each (type, span) once: a finding of the same type
+			// overlapping one already reported is a repeat from another view.
+			ti := typeIndex(m.typ)
+			if !slices.ContainsFunc(byType[ti], func(k int32) bool {
+				o := &out[k]
 				return o.Type == f.Type && o.Span.Segment == sp.Segment && o.Span.Start < sp.End && sp.Start < o.Span.End
 			}) {
+				byType[ti] = append(byType[ti], int32(len(out)))
 				out = append(out, f)
 			}
 		}
 	}
 	return out, nil
+}
+
+// typeIndex is t's position in AllTypes (len(AllTypes) for others).
+func typeIndex(t string) int {
+	switch t {
+	case scan.Email:
+		return 0
+	case scan.Phone:
+		return 1
+	case scan.CreditCard:
+		return 2
+	case scan.IBAN:
+		return 3
+	case scan.USSSN:
+		return 4
+	case scan.IPAddress:
+		return 5
+	case scan.Person:
+		return 6
+	case scan.Address:
+		return 7
+	case scan.DateOfBirth:
+		return 8
+	case scan.Passport:
+		return 9
+	}
+	return len(AllTypes)
 }
 
 // match is one detection in a view, in view byte offsets.
@@ -175,6 +208,7 @@ type scratch struct {
 	caps   []int32    // word starts with an upper-case ASCII or a non-ASCII byte
 	nums   []int32    // number starts: a digit after a non-digit, "+" or "(" before one
 	spare  [3][]cueEvent
+	lines  []line  // addressBlocks' lines
 	ord    []int32 // resolve's scratch
 	pmax   []int32
 	rank   []int8
