@@ -190,9 +190,13 @@ func ScanText(ctx context.Context, pol *policy.Policy, dir scan.Direction, text 
 	for k, v := range d.Scores {
 		res.Scores[k] = round3(v)
 	}
+	starts, ends := runeCounter{text: text}, runeCounter{text: text}
+	if isASCII(text) {
+		starts.ascii, ends.ascii = true, true
+	}
 	for _, f := range d.Findings {
 		res.Findings = append(res.Findings, scanFinding{
-			Type: f.Type, Start: scan.RuneOffset(text, f.Span.Start), End: scan.RuneOffset(text, f.Span.End),
+			Type: f.Type, Start: starts.at(f.Span.Start), End: ends.at(f.Span.End),
 			Score: round3(f.Score), Rule: f.Finding.Rule, Policy: f.Rule, Action: f.Action.String(),
 		})
 	}
@@ -210,6 +214,38 @@ func marshal(v any) []byte {
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}
+
+// runeCounter converts byte offsets of text (on rune boundaries, as spans
+// are) to code-point offsets,
+// counting on from the previous offset when they come in increasing order
+// (findings are sorted by start), instead of from the start of the text.
+type runeCounter struct {
+	text           string
+	ascii          bool
+	byteAt, runeAt int
+}
+
+func (c *runeCounter) at(off int) int {
+	off = max(0, min(off, len(c.text)))
+	if c.ascii {
+		return off
+	}
+	if off < c.byteAt {
+		c.byteAt, c.runeAt = 0, 0
+	}
+	c.runeAt += utf8.RuneCountInString(c.text[c.byteAt:off])
+	c.byteAt = off
+	return c.runeAt
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }

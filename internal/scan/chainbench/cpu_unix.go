@@ -7,9 +7,9 @@ import (
 	"time"
 )
 
-// cpuTime returns the process's user+system CPU time. On a shared machine
+// CPUTime returns the process's user+system CPU time. On a shared machine
 // it is steadier than wall time for MB/s per core.
-func cpuTime() time.Duration {
+func CPUTime() time.Duration {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0
