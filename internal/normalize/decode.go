@@ -36,9 +36,16 @@ type runDecoder func(text string, i int) (end int, dec []byte)
 // every scanner already reads it in the raw view, so repeating it made
 // each scanner read an encoded prompt twice. It returns nil when nothing
 // was decoded.
-func decodeRuns(text string, dec runDecoder) *builder {
+//
+// A run can only start at a byte of class start; other bytes are skipped
+// without calling dec.
+func decodeRuns(text string, dec runDecoder, start uint8) *builder {
 	var b *builder
 	for i := 0; i < len(text); {
+		if byteClass[text[i]]&start == 0 {
+			i++
+			continue
+		}
 		end, d := dec(text, i)
 		if d == nil {
 			i = max(end, i+1)
@@ -83,17 +90,17 @@ func isB64(c byte) bool {
 // base64Run decodes a run of ≥ 16 base64 characters (standard or URL
 // alphabet, padding optional).
 func base64Run(text string, i int) (int, []byte) {
-	if i > 0 && isB64(text[i-1]) {
+	if i > 0 && byteClass[text[i-1]]&clB64 != 0 {
 		// Only maximal runs; skip to the end of this one.
 		j := i
-		for j < len(text) && isB64(text[j]) {
+		for j < len(text) && byteClass[text[j]]&clB64 != 0 {
 			j++
 		}
 		return j, nil
 	}
 	j := i
 	upper, lower, digit, url, std := 0, 0, 0, false, false
-	for j < len(text) && isB64(text[j]) {
+	for j < len(text) && byteClass[text[j]]&clB64 != 0 {
 		switch c := text[j]; {
 		case c >= 'A' && c <= 'Z':
 			upper++

@@ -50,10 +50,10 @@ func Views(segment int, text string) []scan.View {
 	}
 	g := gate(text)
 	if g.b64 {
-		add(KindBase64, decodeRuns(text, base64Run))
+		add(KindBase64, decodeRuns(text, base64Run, clB64))
 	}
 	if g.hex {
-		add(KindHex, decodeRuns(text, hexRun))
+		add(KindHex, decodeRuns(text, hexRun, clHex|clRare))
 	}
 	if g.pct >= 3 {
 		add(KindURL, urlDecode(text))

@@ -35,8 +35,10 @@ func init() {
 	}
 }
 
+// pairIndex indexes the (first, last) letters of a word; both are ASCII
+// letters, so setting bit 5 lower-cases them.
 func pairIndex(first, last byte) int {
-	return int(lowerASCII(first)-'a')*26 + int(lowerASCII(last)-'a')
+	return int((first|0x20)-'a')*26 + int((last|0x20)-'a')
 }
 
 // rotGate reports whether the text reads better rot13-decoded: at least
