@@ -20,8 +20,9 @@ type foldAC struct {
 	acc   uint32
 	// outs[(state-acc)/ncls] are the pattern indices ending in a state,
 	// longest first (the state's own pattern, then its suffixes).
-	outs [][]int32
-	lens []int
+	outs   [][]int32
+	lens   []int
+	maxLen int
 }
 
 // newFoldAC builds the automaton for patterns, which it lower-cases
@@ -37,6 +38,7 @@ func newFoldAC(pats []string) *foldAC {
 	// letters share their lower-case letter's class.
 	for i, p := range pats {
 		a.lens[i] = len(p)
+		a.maxLen = max(a.maxLen, len(p))
 		for j := 0; j < len(p); j++ {
 			c := p[j]
 			if a.class[c] == 0 {
@@ -204,12 +206,95 @@ func (a *foldAC) eachUntil(s string, f func(end int, pat int32) bool) {
 
 // each calls f with the end offset (exclusive) and pattern index of
 // every occurrence in s, by end offset and longest first.
+//
+// A DFA step waits for the previous one (the next state is loaded from
+// the current), so long texts are cut into four parts walked in lock
+// step, which lets the processor overlap the four chains of loads. A
+// part after the first starts maxLen-1 bytes early with a fresh state
+// and reports only occurrences ending inside it: an occurrence ending
+// there starts at or after that point, and an automaton started at a
+// point finds every occurrence starting at or after it, with the same
+// outputs in the same order. Hits are reported part by part, so in
+// order.
 func (a *foldAC) each(s string, f func(end int, pat int32)) {
-	st, trans, acc := uint32(0), a.trans, a.acc
-	for i := 0; i < len(s); i++ {
-		st = trans[st+uint32(a.class[s[i]])]
-		if st >= acc {
-			for _, p := range a.outputs(st) {
+	const lanes = 4
+	if len(s) < 64*lanes+a.maxLen {
+		a.eachIn(s, 0, 0, f)
+		return
+	}
+	// Part j reports ends in (bound[j], bound[j+1]] and walks from
+	// start[j].
+	var bound [lanes + 1]int
+	var start [lanes]int
+	for j := range lanes {
+		bound[j] = j * (len(s) / lanes)
+		start[j] = max(0, bound[j]-(a.maxLen-1))
+	}
+	bound[lanes] = len(s)
+	// Lock step over the length of the shortest part (the first).
+	m := bound[1] - start[0]
+	t0 := s[start[0] : start[0]+m]
+	t1 := s[start[1] : start[1]+m]
+	t2 := s[start[2] : start[2]+m]
+	t3 := s[start[3] : start[3]+m]
+	t1, t2, t3 = t1[:len(t0)], t2[:len(t0)], t3[:len(t0)]
+	trans, acc, class := a.trans, a.acc, &a.class
+	var st [lanes]uint32
+	s0, s1, s2, s3 := uint32(0), uint32(0), uint32(0), uint32(0)
+	// Hits as offset<<32 | state, per part.
+	var hitBuf [lanes][16]uint64
+	var hits [lanes][]uint64
+	for j := range lanes {
+		hits[j] = hitBuf[j][:0]
+	}
+	for i := 0; i < len(t0); i++ { // bytes, not runes
+		s0 = trans[s0+uint32(class[t0[i]])]
+		s1 = trans[s1+uint32(class[t1[i]])]
+		s2 = trans[s2+uint32(class[t2[i]])]
+		s3 = trans[s3+uint32(class[t3[i]])]
+		if max(s0, s1, s2, s3) >= acc {
+			st = [lanes]uint32{s0, s1, s2, s3}
+			for j, q := range st {
+				if q >= acc {
+					hits[j] = append(hits[j], uint64(start[j]+i)<<32|uint64(q))
+				}
+			}
+		}
+	}
+	st = [lanes]uint32{s0, s1, s2, s3}
+	for j := range lanes {
+		for _, h := range hits[j] {
+			a.report(int(h>>32), uint32(h), bound[j], f)
+		}
+		// The rest of the part, alone.
+		q := st[j]
+		for i := start[j] + m; i < bound[j+1]; i++ {
+			q = trans[q+uint32(class[s[i]])]
+			if q >= acc {
+				a.report(i, q, bound[j], f)
+			}
+		}
+	}
+}
+
+// report calls f for the outputs of state q after the byte at offset i,
+// if the occurrence ends after from.
+func (a *foldAC) report(i int, q uint32, from int, f func(end int, pat int32)) {
+	if i+1 <= from {
+		return
+	}
+	for _, p := range a.outputs(q) {
+		f(i+1, p)
+	}
+}
+
+// eachIn is each without parts, from offset i0 with state q.
+func (a *foldAC) eachIn(s string, i0 int, q uint32, f func(end int, pat int32)) {
+	trans, acc := a.trans, a.acc
+	for i := i0; i < len(s); i++ {
+		q = trans[q+uint32(a.class[s[i]])]
+		if q >= acc {
+			for _, p := range a.outputs(q) {
 				f(i+1, p)
 			}
 		}

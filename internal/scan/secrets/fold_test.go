@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -67,9 +68,35 @@ func TestKeywordAutomatonSame(t *testing.T) {
 		}
 	}
 	trie := ahocorasick.NewTrieBuilder().AddStrings(kws).Build()
-	for _, tx := range foldTexts(t) {
+	for _, tx := range append(foldTexts(t), keywordSoup(kws, 3000)...) {
 		checkSameHits(t, e.kw, trie, tx)
 	}
+}
+
+// keywordSoup returns texts of many lengths made of keywords, their
+// prefixes and random bytes, dense enough that occurrences straddle the
+// points where the automaton's parallel walk cuts a text.
+func keywordSoup(kws []string, n int) []string {
+	r := rand.New(rand.NewPCG(3, 5))
+	out := make([]string, n)
+	for i := range out {
+		size := r.IntN(3000)
+		var b strings.Builder
+		for b.Len() < size {
+			switch k := kws[r.IntN(len(kws))]; r.IntN(4) {
+			case 0:
+				b.WriteString(strings.ToUpper(k))
+			case 1:
+				b.WriteString(k[:r.IntN(len(k))+1])
+			case 2:
+				b.WriteByte(byte(r.IntN(256)))
+			default:
+				b.WriteString(k)
+			}
+		}
+		out[i] = b.String()
+	}
+	return out
 }
 
 func checkSameHits(t *testing.T, a *foldAC, trie *ahocorasick.Trie, tx string) {
