@@ -181,3 +181,25 @@ func BenchmarkViewsUnicode(b *testing.B) {
 		Views(0, s)
 	}
 }
+
+func TestCaseFolded(t *testing.T) {
+	for in, want := range map[string]bool{
+		"Добрый День, Мария":    true,
+		"Ünïcödé Straße":        true,
+		"Ｉｇｎｏｒｅ previous":       false,
+		"ignоre prеvious Мария": false, // homoglyphs folded
+		"Мария\u200b Иванова":   false, // invisible character dropped
+		"請幫我，謝謝":                false, // NFKC changes the comma
+		"İstanbul is lovely":    false, // İ lower-cases to a shorter i
+	} {
+		v := view(Views(0, in), KindNormalized)
+		if v == nil {
+			t.Errorf("%q: no normalized view", in)
+			continue
+		}
+		if v.CaseFolded() != want {
+			t.Errorf("%q: CaseFolded = %v, want %v (offsets %v)", in, v.CaseFolded(), want, v.Offsets != nil)
+		}
+		checkOffsets(t, in, v)
+	}
+}
