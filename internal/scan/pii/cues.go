@@ -309,7 +309,7 @@ func (d *detector) address(s, e int) int {
 		if !isDigit(t[p]) || p > ws && isWordByte(t[p-1]) {
 			continue
 		}
-		loc := streetNumFirstAt.FindStringIndex(t[p:we])
+		loc := d.streetFirstAt(t[p:we])
 		if loc == nil {
 			continue
 		}
@@ -331,6 +331,23 @@ func (d *detector) address(s, e int) int {
 		}
 	}
 	return last
+}
+
+// streetFirstAt runs streetNumFirstAt on s, remembering the answer for
+// the rest of the Scan call: the views of a text repeat its addresses.
+func (d *detector) streetFirstAt(s string) []int {
+	if d.memo == nil {
+		return streetNumFirstAt.FindStringIndex(s)
+	}
+	if loc, ok := d.memo.streetFirst[s]; ok {
+		return loc
+	}
+	loc := streetNumFirstAt.FindStringIndex(s)
+	if d.memo.streetFirst == nil {
+		d.memo.streetFirst = map[string][]int{}
+	}
+	d.memo.streetFirst[s] = loc
+	return loc
 }
 
 // streetMatch reports a street match [ms, me) with the unit and city

@@ -111,12 +111,13 @@ func (s *Scanner) Scan(ctx context.Context, t *scan.Text) ([]scan.Finding, error
 	}
 	var out []scan.Finding
 	var byType [16][]int32 // indexes into out, by typeIndex
+	var memo scanMemo
 	for i := range views {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		v := &views[i]
-		for _, m := range s.find(v.Text) {
+		for _, m := range s.findMemo(v.Text, &memo) {
 			sp := v.Span(m.start, m.end)
 			if sp.End <= sp.Start {
 				continue
@@ -172,13 +173,20 @@ type match struct {
 }
 
 // find runs every enabled detector on one text.
-func (s *Scanner) find(text string) []match {
+func (s *Scanner) find(text string) []match { return s.findMemo(text, nil) }
+
+// scanMemo keeps answers that the views of one Scan call share.
+type scanMemo struct {
+	streetFirst map[string][]int // streetNumFirstAt's match on a street window
+}
+
+func (s *Scanner) findMemo(text string, memo *scanMemo) []match {
 	if text == "" {
 		return nil
 	}
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
-	d := detector{s: s, text: text, sc: sc}
+	d := detector{s: s, text: text, sc: sc, memo: memo}
 	d.prepare()
 	hasDigit := len(sc.nums) > 0
 	if s.enabled[scan.Email] && strings.IndexByte(text, '@') >= 0 {
@@ -289,6 +297,7 @@ type detector struct {
 	seps, digits []byte
 	s            *Scanner
 	sc           *scratch
+	memo         *scanMemo // nil outside Scan
 	text         string
 	lower        *[]byte
 	out          []match
