@@ -385,6 +385,22 @@ func containsFold(s, sub string) bool {
 	if sub == "" {
 		return true
 	}
+	// Jump to a byte of sub that is not a letter (":" in "kind:").
+	for j := 0; j < len(sub); j++ {
+		if c := sub[j]; !('a' <= c && c <= 'z') {
+			for i := j; i < len(s); {
+				k := strings.IndexByte(s[i:], c)
+				if k < 0 {
+					return false
+				}
+				if i += k; hasPrefixFold(s[i-j:], sub) {
+					return true
+				}
+				i++
+			}
+			return false
+		}
+	}
 	for i := 0; i+len(sub) <= len(s); i++ {
 		if lc(s[i]) == sub[0] && hasPrefixFold(s[i:], sub) {
 			return true

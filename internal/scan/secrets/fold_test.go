@@ -343,3 +343,33 @@ func FuzzFold(f *testing.F) {
 		checkPre(t, pairs, tx)
 	})
 }
+
+func TestContainsFold(t *testing.T) {
+	subs := []string{"-u", "-h", "kind:", "data:", "curl", "a", "é", "x-y"}
+	for _, tx := range append(foldTexts(t), "KIND:", "kInD :", "-U", "--USER", "data", "") {
+		lower := string(lowerASCII(nil, tx))
+		for _, sub := range subs {
+			if got, want := containsFold(tx, sub), strings.Contains(lower, sub); got != want {
+				t.Errorf("containsFold(%.60q, %q) = %v, want %v", tx, sub, got, want)
+			}
+		}
+	}
+}
+
+// TestPlaceholderWordsSame checks the automaton for placeholder words
+// against ToLower and Contains.
+func TestPlaceholderWordsSame(t *testing.T) {
+	e, err := newEngine(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range append(allowTargets(t, e), placeholderWords...) {
+		ls, want := strings.ToLower(s), false
+		for _, w := range placeholderWords {
+			want = want || strings.Contains(ls, w)
+		}
+		if got := placeholderSet.contains(s); got != want {
+			t.Errorf("%.60q: automaton %v, Contains %v", s, got, want)
+		}
+	}
+}

@@ -292,14 +292,11 @@ func isPlaceholder(s string) bool {
 	if (strings.ContainsAny(s, "${<%@") && templateRe.MatchString(s)) || masked(s) {
 		return true
 	}
-	ls := strings.ToLower(s)
-	for _, w := range placeholderWords {
-		if strings.Contains(ls, w) {
-			return true
-		}
-	}
-	return sameChar(s) || publishedExamples[s]
+	return placeholderSet.contains(s) || sameChar(s) || publishedExamples[s]
 }
+
+// placeholderSet finds placeholderWords in one pass.
+var placeholderSet = newStopSet(placeholderWords)
 
 // publishedExamples are credentials that vendors print in their public
 // documentation (like AWS' AKIAIOSFODNN7EXAMPLE, which the placeholder
