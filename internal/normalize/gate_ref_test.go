@@ -66,6 +66,7 @@ func gateRef(text string) gates {
 		}
 	}
 	g.rot = rotGateRef(text)
+	g.ascii = isASCII(text)
 	return g
 }
 

@@ -6,7 +6,7 @@
 package normalize
 
 import (
-	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -39,8 +39,8 @@ func Views(segment int, text string) []scan.View {
 		}
 		out = append(out, scan.View{Segment: segment, Kind: kind, Text: string(b.buf), Offsets: b.finish(len(text))})
 	}
-	ascii := isASCII(text)
-	if !ascii {
+	g := gate(text)
+	if !g.ascii {
 		nb, hidden := normalized(text)
 		add(KindNormalized, nb)
 		if hidden {
@@ -48,7 +48,6 @@ func Views(segment int, text string) []scan.View {
 			add(KindVarSel, varselText(text))
 		}
 	}
-	g := gate(text)
 	if g.b64 {
 		add(KindBase64, decodeRuns(text, base64Run, clB64))
 	}
@@ -81,6 +80,7 @@ func Normalize(s string) string {
 
 // gates says which decoders could find something; one cheap pass.
 type gates struct {
+	ascii               bool // no byte ≥ 0x80
 	b64, hex, rot, leet bool
 	pct                 int
 }
@@ -130,7 +130,9 @@ func gate(text string) gates {
 	hexrun, hexmax := 0, 0
 	spaced, spacedMax := 0, 0
 	tokLeet, leet := 0, 0
+	var high byte
 	for i := 0; i < len(text); i++ {
+		high |= text[i]
 		cl := int(byteClass[text[i]])
 		isB64, isHex := cl&1, cl>>1&1
 		isLetter, isLeet, isSep := cl>>2&1, cl>>3&1, cl>>4&1
@@ -163,6 +165,7 @@ func gate(text string) gates {
 			}
 		}
 	}
+	g.ascii = high < utf8.RuneSelf
 	g.b64 = b64max >= 16
 	g.hex = g.hex || hexmax >= 16 || spacedMax >= 7
 	g.leet = leet != 0
@@ -305,7 +308,6 @@ func normalized(text string) (_ *builder, hidden bool) {
 	s1 := text
 	var o1 []int32
 	var b1 []byte
-	props := bmpProps()
 	nfkc := false // a character NFKC might change or join to the one before
 	for i, r := range text {
 		if r < utf8.RuneSelf {
@@ -321,12 +323,8 @@ func normalized(text string) (_ *builder, hidden bool) {
 			invalid = size == 1
 		}
 		var inv bool
-		if r < 0x10000 {
-			p := props[r]
-			inv, nfkc = p&rpInvisible != 0, nfkc || p&rpNFKC != 0
-		} else {
-			inv, nfkc = Invisible(r), true
-		}
+		p := props(r)
+		inv, nfkc = p&rpInvisible != 0, nfkc || p&rpNFKC != 0
 		if b1 == nil {
 			if !inv && !invalid {
 				continue
@@ -443,14 +441,35 @@ func runeProps(r rune) uint8 {
 	return p
 }
 
-// bmpProps holds runeProps for the BMP, built on the first non-ASCII text.
-var bmpProps = sync.OnceValue(func() *[0x10000]uint8 {
-	t := new([0x10000]uint8)
-	for r := range rune(0x10000) {
+var asciiProps = func() (t [utf8.RuneSelf]uint8) {
+	for r := range rune(utf8.RuneSelf) {
 		t[r] = runeProps(r)
 	}
 	return t
-})
+}()
+
+// propBlocks caches runeProps in blocks of 256 code points, each built on
+// first use (a text touches the few blocks of its scripts; building all of
+// the BMP would cost ~10 ms on the first request). Two goroutines may build
+// the same block at once; they compute the same values.
+var propBlocks [0x110000 >> 8]atomic.Pointer[[256]uint8]
+
+// props returns runeProps(r) from the cache.
+func props(r rune) uint8 {
+	if uint32(r) >= 0x110000 {
+		return runeProps(r)
+	}
+	blk := propBlocks[r>>8].Load()
+	if blk == nil {
+		blk = new([256]uint8)
+		base := r &^ 0xFF
+		for k := range rune(256) {
+			blk[k] = runeProps(base + k)
+		}
+		propBlocks[r>>8].Store(blk)
+	}
+	return blk[r&0xFF]
+}
 
 // folder writes stage 3 of the normalized view: lower case, homoglyphs
 // folded. The output starts lazy (buf nil: the output so far is src up to
@@ -505,7 +524,6 @@ func (f *folder) emitMapped(buf []byte, off []int32, enc []byte, k int) ([]byte,
 }
 
 func (f *folder) run(buf []byte, off []int32, ident bool) ([]byte, []int32, bool) {
-	t := bmpProps()
 	src := f.src
 	wordStart, wordOut := -1, 0
 	ascii, conf, other := 0, 0, 0
@@ -515,14 +533,10 @@ func (f *folder) run(buf []byte, off []int32, ident bool) ([]byte, []int32, bool
 		r, size := rune(c), 1
 		var p uint8
 		if c < utf8.RuneSelf {
-			p = t[c]
+			p = asciiProps[c]
 		} else {
 			r, size = utf8.DecodeRuneInString(src[i:])
-			if r < 0x10000 {
-				p = t[r]
-			} else {
-				p = runeProps(r)
-			}
+			p = props(r)
 		}
 		if p&rpWord != 0 {
 			if wordStart < 0 {
