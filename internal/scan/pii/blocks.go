@@ -1,7 +1,6 @@
 package pii
 
 import (
-	"bytes"
 	"regexp"
 	"strings"
 	"unicode"
@@ -110,7 +109,7 @@ func (d *detector) addressBlocks() int {
 			rest := t[end:l.end]
 			if postcodeEnd.MatchString(rest) {
 				end = l.end
-			} else if !hasStreetWord((*d.lower)[l.start:end]) && !unitRe.MatchString(t[l.start+loc[1]:l.end]) {
+			} else if !hasStreetWord(lowerASCII(make([]byte, 0, 128), t[l.start:end])) && !unitRe.MatchString(t[l.start+loc[1]:l.end]) {
 				continue
 			}
 		}
@@ -130,7 +129,8 @@ func postcodeOrCountry(s string) bool {
 
 // addressContext reports an address cue on the lines before i.
 func (d *detector) addressContext(i int) bool {
-	w := (*d.lower)[max(0, i-40):i]
+	var buf [40]byte
+	w := lowerASCII(buf[:0], d.text[max(0, i-40):i])
 	return strings.Contains(string(w), "address") || strings.Contains(string(w), "adresse") ||
 		strings.Contains(string(w), "ship to") || strings.Contains(string(w), "located")
 }
@@ -200,7 +200,6 @@ func (d *detector) hasCue(k cueKind) bool {
 // unitAddresses finds "number street number Apt./Suite n" inside a line
 // and reads on to the end of the sentence.
 func (d *detector) unitAddresses(last int) int {
-	lower := *d.lower
 	t := d.text
 	ct := cueTries()
 	// Each unit word in turn, its occurrences (prepare's events) in text
@@ -211,11 +210,11 @@ func (d *detector) unitAddresses(last int) int {
 				continue
 			}
 			k := int(ev.end) - int(ev.n) + 1
-			if k < last || k > 0 && isAlnum(lower[k-1]) {
+			if k < last || k > 0 && isAlnum(t[k-1]) {
 				continue
 			}
 			ls := max(0, k-90)
-			if n := bytes.LastIndexByte(lower[ls:k], '\n'); n >= 0 {
+			if n := strings.LastIndexByte(t[ls:k], '\n'); n >= 0 {
 				ls += n + 1
 			}
 			for ls < k && !utf8.RuneStart(t[ls]) {

@@ -228,15 +228,15 @@ func (d *detector) cues(hasDigit bool) {
 		s, e := int(ev.end)-int(ev.n)+1, int(ev.end)+1
 		switch kinds[pattern] {
 		case cueName:
-			if wantName && (s == 0 || !isAlnum((*d.lower)[s-1])) {
+			if wantName && (s == 0 || !isAlnum(t[s-1])) {
 				d.nameAfter(e, 0.8, 3)
 			}
 		case cueTitle:
-			if wantName && (s == 0 || !isAlnum((*d.lower)[s-1])) && t[s] >= 'A' && t[s] <= 'Z' {
+			if wantName && (s == 0 || !isAlnum(t[s-1])) && t[s] >= 'A' && t[s] <= 'Z' {
 				d.nameAfter(e, 0.85, 3)
 			}
 		case cueNameWeak, cueNamePair, cueGreeting:
-			if wantName && (s == 0 || !isAlnum((*d.lower)[s-1])) {
+			if wantName && (s == 0 || !isAlnum(t[s-1])) {
 				d.nameAfterWeak(e, kinds[pattern])
 			}
 		case cueCorner:
@@ -244,7 +244,7 @@ func (d *detector) cues(hasDigit bool) {
 				lastAddr = max(lastAddr, d.corner(s, e))
 			}
 		case cueAddress:
-			if wantAddr && e >= lastAddr && (s == 0 || !isAlnum((*d.lower)[s-1])) {
+			if wantAddr && e >= lastAddr && (s == 0 || !isAlnum(t[s-1])) {
 				lastAddr = max(lastAddr, d.addressAfter(e))
 			}
 		case cueDOB:
@@ -508,10 +508,11 @@ func (d *detector) gazetteerNames() {
 			continue
 		}
 		i = int(p)
-		r, size := utf8.DecodeRuneInString(t[i:])
-		if !unicode.IsUpper(r) {
-			i += size
-			continue
+		if c := t[i]; c >= utf8.RuneSelf {
+			if r, size := utf8.DecodeRuneInString(t[i:]); !unicode.IsUpper(r) {
+				i += size
+				continue
+			}
 		}
 		j := wordEnd(t, i)
 		w := t[i:j]
@@ -521,7 +522,9 @@ func (d *detector) gazetteerNames() {
 			continue
 		}
 		given := givenName(w)
-		if !given && !nameWord(w) {
+		// Unless w is a given name, every rule below needs it not to start
+		// a sentence, where capitalization says nothing.
+		if !given && (sentenceStart(t, i) || !nameWord(w)) {
 			i = j
 			continue
 		}

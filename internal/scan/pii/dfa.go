@@ -151,26 +151,19 @@ type cueEvent struct {
 	n, kind int16 // kind: the pattern index
 }
 
-// lowerWalk appends the ASCII-lower-cased t to lower and every match in
-// t to events, in text order.
+// walk4 appends every match in t to events, in text order.
 //
 // One walk is a chain of dependent table loads, each waiting for the one
 // before. Long texts are therefore cut into four parts walked side by
 // side, so the loads overlap; each part after the first starts maxLen-1
 // bytes early (the automaton's state depends on at most that many bytes)
-// and reports only matches that end inside it.
-// spare holds the other parts' matches between calls.
-func (m *cueDFA) lowerWalk(t string, lower []byte, events []cueEvent, spare *[3][]cueEvent) ([]byte, []cueEvent) {
-	n0 := len(lower)
-	lower = append(lower, t...)
-	low := lower[n0:]
-	for i, c := range low {
-		low[i] = lowerTable[c]
-	}
+// and reports only matches that end inside it. spare holds the other
+// parts' matches between calls.
+func (m *cueDFA) walk4(t string, events []cueEvent, spare *[3][]cueEvent) []cueEvent {
 	const parts = 4
 	q := len(t) / parts
 	if q < 4*m.maxLen {
-		return lower, m.walkRange(t, 0, 0, len(t), events)
+		return m.walkRange(t, 0, 0, len(t), events)
 	}
 	var b [parts + 1]int // part k reports matches ending in [b[k], b[k+1])
 	for k := range parts {
@@ -219,7 +212,7 @@ func (m *cueDFA) lowerWalk(t string, lower []byte, events []cueEvent, spare *[3]
 		events = append(events, ev[k]...)
 		spare[k-1] = ev[k]
 	}
-	return lower, events
+	return events
 }
 
 // walkRange walks t[from:to] from the root and appends the matches that

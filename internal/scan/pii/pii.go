@@ -211,7 +211,6 @@ func (s *Scanner) findMemo(text string, memo *scanMemo) []match {
 
 // scratch holds a find call's buffers, reused through scratchPool.
 type scratch struct {
-	lower  []byte     // the text, ASCII letters lower-cased (same offsets)
 	events []cueEvent // cue, street and unit word matches, by end
 	caps   []int32    // word starts with an upper-case ASCII or a non-ASCII byte
 	nums   []int32    // number starts: a digit after a non-digit, "+" or "(" before one
@@ -226,13 +225,12 @@ type scratch struct {
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // prepare is the pass over the text's bytes everything else starts from:
-// the lower-cased copy and the cue matches (one automaton walk), and the
-// places where names and numbers can start (one byte-class walk), so the
-// detectors visit candidates instead of every byte.
+// the cue matches (one automaton walk) and the places where names and
+// numbers can start (one byte-class walk), so the detectors visit
+// candidates instead of every byte.
 func (d *detector) prepare() {
 	sc, t := d.sc, d.text
-	sc.lower, sc.events = cueTries().trie.lowerWalk(t, sc.lower[:0], sc.events[:0], &sc.spare)
-	d.lower = &sc.lower
+	sc.events = cueTries().trie.walk4(t, sc.events[:0], &sc.spare)
 	caps, nums := sc.caps[:0], sc.nums[:0]
 	var prev uint8
 	for i := 0; i < len(t); i++ {
@@ -299,7 +297,6 @@ type detector struct {
 	sc           *scratch
 	memo         *scanMemo // nil outside Scan
 	text         string
-	lower        *[]byte
 	out          []match
 	region       string // textRegion, once regionDone
 	regionDone   bool
@@ -400,25 +397,37 @@ func isAlnum(c byte) bool {
 	return isDigit(c) || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || c == '_' || c >= 0x80
 }
 
-// near reports whether any of words occurs in lower[from:to]. A word
+// near reports whether any of words occurs, ASCII case-insensitively, in
+// text[from:to]. A word
 // must start a word ("ver" is not in "server"); words that start with
 // punctuation or a non-ASCII byte (电话, 携帯, "$") may start anywhere.
 func (d *detector) near(from, to int, words *wordSet) bool {
-	from, to = max(0, from), min(len(d.text), to)
-	lower := *d.lower
+	t := d.text
+	from, to = max(0, from), min(len(t), to)
 	for p := from; p < to; p++ {
-		ks := words.byFirst[lower[p]]
+		ks := words.byFirst[lowerTable[t[p]]]
 		if len(ks) == 0 {
 			continue
 		}
-		start := p == 0 || !isAlnum(lower[p-1])
+		start := p == 0 || !isAlnum(t[p-1])
 		for _, k := range ks {
-			if p+len(k) <= to && (start || !isAlnum(k[0]) || k[0] >= utf8.RuneSelf) && string(lower[p:p+len(k)]) == k {
+			if p+len(k) <= to && (start || !isAlnum(k[0]) || k[0] >= utf8.RuneSelf) && equalLower(t[p:p+len(k)], k) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// equalLower reports whether s, ASCII-lower-cased, equals the lower-case
+// k (len(s) == len(k)).
+func equalLower(s, k string) bool {
+	for i := 0; i < len(k); i++ {
+		if lowerTable[s[i]] != k[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // wordSet holds context words by their first byte.
