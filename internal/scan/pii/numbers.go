@@ -145,8 +145,14 @@ func (d *detector) readCluster(t string, i int) (*cluster, int) {
 	if cl.end < len(t)-1 && t[cl.end] == '.' && isDigit(t[cl.end+1]) {
 		return nil, cl.end + 1 // e.g. a fifth dotted group
 	}
-	if nd >= 6 || len(cl.groups) == 3 || len(cl.groups) == 4 {
-		cl.seps = string(seps)
+	if len(cl.groups) == 1 {
+		cl.digits = cl.groups[0] // in the text as they are
+	} else if nd >= 6 || len(cl.groups) == 3 || len(cl.groups) == 4 {
+		if v, ok := commonSeps[string(seps)]; ok {
+			cl.seps = v
+		} else {
+			cl.seps = string(seps)
+		}
 		b := d.digits[:0]
 		for _, g := range cl.groups {
 			b = append(b, g...)
@@ -229,6 +235,26 @@ func textRegion(t string) string {
 	}
 	return region
 }
+
+// commonSeps are separator strings of two to four groups, kept so that
+// readCluster does not allocate them.
+var commonSeps = func() map[string]string {
+	m := map[string]string{}
+	var rec func(prefix string, n int)
+	rec = func(prefix string, n int) {
+		if len(prefix) >= 2 {
+			m[prefix] = prefix
+		}
+		if n == 0 {
+			return
+		}
+		for _, c := range " -./~" {
+			rec(prefix+string(c), n-1)
+		}
+	}
+	rec("", 3)
+	return m
+}()
 
 func sepClass(s string) byte {
 	switch s {
