@@ -31,20 +31,26 @@ type Log struct {
 	required []Sink       // copies that must succeed before Record returns
 	async    []*asyncSink // copies written in the background
 
-	mu     sync.RWMutex // guards closed and sending on reqs
-	closed bool
-	reqs   chan *pending
-	done   chan struct{} // writer exited
-	stop   chan struct{} // stops the retention loop
-	bg     sync.WaitGroup
+	// The writer's queue. Events queued by Start that nobody waits for
+	// yet wait in deferred, for at most max_defer (deferT), so that the
+	// response event queued after them shares their commit; the first
+	// event somebody waits for moves them, in order, to queue and wakes
+	// the writer. Neither a deferred event nor its timer wakes the writer.
+	mu       sync.Mutex // guards closed, queue, deferred and pending.deferred
+	closed   bool
+	queue    []*pending
+	deferred []*pending
+	deferT   *time.Timer
+	wake     chan struct{} // capacity 1: queue has events
+	slots    chan struct{} // capacity queue_size: events queued or committing
+	done     chan struct{} // writer exited
+	stop     chan struct{} // stops the retention loop
+	bg       sync.WaitGroup
 
 	// head is the head the writer committed last (nil: unknown, read it
 	// from the store). Only the writer goroutine uses it.
 	head *headState
 
-	// kick asks the writer to commit now the events it holds back
-	// (events queued by Start that nobody waits for yet).
-	kick chan struct{}
 	// unhealthy is set while the last commit failed: Start then waits
 	// for durability itself, so a failing store refuses requests before
 	// they are forwarded.
@@ -61,15 +67,8 @@ type pending struct {
 	rec    StoredRecord
 	timeNs int64
 	done   chan error // buffered: the writer never blocks on it
-	// urgent: a caller waits for it (Record). Events queued by Start
-	// are not urgent until Wait kicks the writer; until then the writer
-	// may hold them back until deadline for company (the response
-	// event), so that one commit covers both.
-	urgent   bool
-	deadline time.Time
-	// taken is set by the writer once the event is in a commit, so a
-	// Wait that comes later does not kick the writer for nothing.
-	taken atomic.Bool
+	// deferred: in Log.deferred, queued by Start and not waited for yet.
+	deferred bool
 }
 
 // Open opens the audit log described by cfg. dataDir holds the keys and
@@ -126,8 +125,10 @@ func Open(cfg Config, dataDir, databaseURL string, logger *slog.Logger) (*Log, e
 		}
 	}
 
-	l.reqs = make(chan *pending, cfg.GroupCommit.QueueSize)
-	l.kick = make(chan struct{}, 1)
+	l.wake = make(chan struct{}, 1)
+	l.slots = make(chan struct{}, cfg.GroupCommit.QueueSize)
+	l.deferT = time.AfterFunc(time.Hour, l.flushDeferred)
+	l.deferT.Stop()
 	l.done = make(chan struct{})
 	l.stop = make(chan struct{})
 	go l.writer()
@@ -341,11 +342,13 @@ func (w *Pending) Wait() error {
 		return w.err
 	default:
 	}
-	if !w.p.taken.Load() {
-		select {
-		case l.kick <- struct{}{}:
-		default: // a kick is pending already
-		}
+	l.mu.Lock()
+	if w.p.deferred {
+		l.flushLocked()
+		l.mu.Unlock()
+		l.signal()
+	} else {
+		l.mu.Unlock()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), l.cfg.Timeout.D())
 	defer cancel()
@@ -362,31 +365,85 @@ func (w *Pending) Seq() uint64 {
 }
 
 // enqueue prepares e and hands it to the writer, waiting at most until
-// ctx is done for room in the queue.
+// ctx is done for room in the queue. An urgent event (somebody waits for
+// it) goes to the writer at once, after the deferred ones; the others
+// are deferred.
 func (l *Log) enqueue(ctx context.Context, e *Event, urgent bool) (*pending, error) {
 	p, err := l.prepare(e)
 	if err != nil {
 		l.failed.Add(1)
 		return nil, fmt.Errorf("%w: encode event: %w", ErrUnavailable, err)
 	}
-	p.urgent = urgent
-	if !urgent {
-		p.deadline = time.Now().Add(l.cfg.GroupCommit.MaxDefer.D())
-	}
-	l.mu.RLock()
-	if l.closed {
-		l.mu.RUnlock()
+	if l.isClosed() {
 		l.failed.Add(1)
 		return nil, unavailable("log is closed")
 	}
 	select {
-	case l.reqs <- p:
-		l.mu.RUnlock()
-		return p, nil
+	case l.slots <- struct{}{}:
 	case <-ctx.Done():
-		l.mu.RUnlock()
 		l.failed.Add(1)
 		return nil, unavailable("queue full for %s", l.cfg.Timeout.D())
+	}
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		<-l.slots
+		l.failed.Add(1)
+		return nil, unavailable("log is closed")
+	}
+	if !urgent {
+		p.deferred = true
+		l.deferred = append(l.deferred, p)
+		if len(l.deferred) == 1 {
+			l.deferT.Reset(l.cfg.GroupCommit.MaxDefer.D())
+		}
+		l.mu.Unlock()
+		return p, nil
+	}
+	l.flushLocked()
+	l.queue = append(l.queue, p)
+	l.mu.Unlock()
+	l.signal()
+	return p, nil
+}
+
+func (l *Log) isClosed() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.closed
+}
+
+// flushLocked moves the deferred events to the writer's queue. l.mu is held.
+func (l *Log) flushLocked() {
+	if len(l.deferred) == 0 {
+		return
+	}
+	for _, p := range l.deferred {
+		p.deferred = false
+	}
+	l.queue = append(l.queue, l.deferred...)
+	clear(l.deferred)
+	l.deferred = l.deferred[:0]
+	l.deferT.Stop()
+}
+
+// flushDeferred hands the deferred events to the writer: nobody waited
+// for them within max_defer.
+func (l *Log) flushDeferred() {
+	l.mu.Lock()
+	n := len(l.deferred)
+	l.flushLocked()
+	l.mu.Unlock()
+	if n > 0 {
+		l.signal()
+	}
+}
+
+// signal wakes the writer.
+func (l *Log) signal() {
+	select {
+	case l.wake <- struct{}{}:
+	default: // a wake-up is pending already
 	}
 }
 
@@ -414,85 +471,50 @@ func (l *Log) settle(p *pending, e *Event, err error) error {
 	return nil
 }
 
-// writer is the group-commit loop: it takes every event waiting in the
-// queue (up to MaxBatch) and commits them in one transaction, so one fsync
-// covers many concurrent requests. A batch of events queued by Start that
-// nobody waits for yet is held back until a caller waits (Record, Wait),
-// MaxBatch is reached, or the oldest one's deadline passes.
+// writer is the group-commit loop: it takes every event in the queue
+// (up to MaxBatch) and commits them in one transaction, so one fsync
+// covers many concurrent requests. It exits once the log is closed and
+// the queue is empty.
 func (l *Log) writer() {
 	defer close(l.done)
 	maxBatch := l.cfg.GroupCommit.MaxBatch
 	delay := l.cfg.GroupCommit.MaxDelay.D()
-	batch := make([]*pending, 0, maxBatch)
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	open := true
-	// take adds p to the batch; it reports false when the queue is closed.
-	urgent := false
-	take := func(p *pending, ok bool) bool {
-		if !ok {
-			open = false
-			return false
-		}
-		batch = append(batch, p)
-		urgent = urgent || p.urgent
-		return true
-	}
-	// drain takes what is queued now, without waiting.
-	drain := func() {
-		for open && len(batch) < maxBatch {
-			select {
-			case p, ok := <-l.reqs:
-				take(p, ok)
-			default:
-				return
+	var batch, spare []*pending
+	for range l.wake {
+		for {
+			if delay > 0 {
+				time.Sleep(delay)
 			}
-		}
-	}
-	for open {
-		p, ok := <-l.reqs
-		batch, urgent = batch[:0], false
-		if !take(p, ok) {
-			return
-		}
-		drain()
-		if !urgent && open && len(batch) < maxBatch {
-			if wait := time.Until(batch[0].deadline); wait > 0 {
-				timer.Reset(wait)
-			hold:
-				for !urgent && open && len(batch) < maxBatch {
-					select {
-					case p, ok := <-l.reqs:
-						take(p, ok)
-					case <-l.kick:
-						urgent = true
-					case <-timer.C:
-						break hold
-					}
+			l.mu.Lock()
+			if len(l.queue) > 0 {
+				// A commit is due anyway: the deferred events ride along.
+				l.flushLocked()
+			}
+			n := min(len(l.queue), maxBatch)
+			if n == 0 {
+				closed := l.closed
+				l.mu.Unlock()
+				if closed {
+					return
 				}
-				timer.Stop()
-				// Whatever the waiter queued before it kicked (its
-				// response event) joins this commit.
-				drain()
+				break
 			}
-		}
-		if delay > 0 {
-			timer.Reset(delay)
-		fill:
-			for open && len(batch) < maxBatch {
-				select {
-				case p, ok := <-l.reqs:
-					take(p, ok)
-				case <-timer.C:
-					break fill
-				}
+			if n == len(l.queue) {
+				batch, l.queue = l.queue, spare[:0]
+			} else {
+				batch = append(spare[:0], l.queue[:n]...)
+				rest := copy(l.queue, l.queue[n:])
+				clear(l.queue[rest:])
+				l.queue = l.queue[:rest]
 			}
-			timer.Stop()
+			l.mu.Unlock()
+			l.commit(batch)
+			for range batch {
+				<-l.slots
+			}
+			clear(batch)
+			spare = batch[:0]
 		}
-		for _, p := range batch {
-			p.taken.Store(true)
-		}
-		l.commit(batch)
 	}
 }
 
@@ -716,8 +738,9 @@ func (l *Log) Close() error {
 		return nil
 	}
 	l.closed = true
-	close(l.reqs)
+	l.flushLocked()
 	l.mu.Unlock()
+	l.signal()
 	<-l.done
 	close(l.stop)
 	l.bg.Wait()
