@@ -205,8 +205,9 @@ func FuzzNormalizedMatchesReference(f *testing.F) {
 func BenchmarkRuneTable(b *testing.B) {
 	for b.Loop() {
 		t := new([0x10000]uint8)
+		scratch := make([]byte, 0, utf8.UTFMax)
 		for r := range rune(0x10000) {
-			t[r] = runeProps(r)
+			t[r] = runeProps(r, scratch)
 		}
 	}
 }

@@ -413,7 +413,8 @@ const (
 	rpNFKC                        // NFKC changes it, or it may join the character before
 )
 
-func runeProps(r rune) uint8 {
+// scratch is a buffer of capacity ≥ 4 for the NFKC check.
+func runeProps(r rune, scratch []byte) uint8 {
 	var p uint8
 	if isWordRune(r) {
 		p |= rpWord
@@ -433,8 +434,7 @@ func runeProps(r rune) uint8 {
 	}
 	// A text of characters that are each NFKC-normal and start a segment
 	// that cannot join the one before is NFKC-normal.
-	var enc [utf8.UTFMax]byte
-	b := utf8.AppendRune(enc[:0], r)
+	b := utf8.AppendRune(scratch[:0], r)
 	if !norm.NFKC.IsNormal(b) || !norm.NFKC.Properties(b).BoundaryBefore() {
 		p |= rpNFKC
 	}
@@ -442,8 +442,9 @@ func runeProps(r rune) uint8 {
 }
 
 var asciiProps = func() (t [utf8.RuneSelf]uint8) {
+	scratch := make([]byte, 0, utf8.UTFMax)
 	for r := range rune(utf8.RuneSelf) {
-		t[r] = runeProps(r)
+		t[r] = runeProps(r, scratch)
 	}
 	return t
 }()
@@ -457,14 +458,15 @@ var propBlocks [0x110000 >> 8]atomic.Pointer[[256]uint8]
 // props returns runeProps(r) from the cache.
 func props(r rune) uint8 {
 	if uint32(r) >= 0x110000 {
-		return runeProps(r)
+		return runeProps(r, make([]byte, 0, utf8.UTFMax))
 	}
 	blk := propBlocks[r>>8].Load()
 	if blk == nil {
 		blk = new([256]uint8)
 		base := r &^ 0xFF
+		scratch := make([]byte, 0, utf8.UTFMax)
 		for k := range rune(256) {
-			blk[k] = runeProps(base + k)
+			blk[k] = runeProps(base+k, scratch)
 		}
 		propBlocks[r>>8].Store(blk)
 	}
