@@ -742,8 +742,6 @@ func wordEnd(t string, i int) int {
 	return i
 }
 
-// streetWord: street, st, avenue, ave, road, rd, lane, drive, court,
-// place, way, boulevard.
 // asciiWordByte: the ASCII bytes wordEnd reads on (letters, ' and -).
 var asciiWordByte = func() (t [utf8.RuneSelf]bool) {
 	for c := range t {
@@ -751,8 +749,6 @@ var asciiWordByte = func() (t [utf8.RuneSelf]bool) {
 	}
 	return t
 }()
-
-func streetWord(w string) bool { return len(w) <= 10 && lowerFlags(w)&wStreet != 0 }
 
 // title: mr, mrs, ms, miss, dr, prof, sir, herr, frau, mme, m, sr, sra.
 func title(w string) bool { return len(w) <= 6 && lowerFlags(w)&wTitle != 0 }

@@ -117,7 +117,7 @@ func (s *Scanner) Scan(ctx context.Context, t *scan.Text) ([]scan.Finding, error
 			return nil, err
 		}
 		v := &views[i]
-		for _, m := range s.findMemo(v.Text, &memo) {
+		for _, m := range s.find(v.Text, &memo) {
 			sp := v.Span(m.start, m.end)
 			if sp.End <= sp.Start {
 				continue
@@ -172,15 +172,13 @@ type match struct {
 	score      float64
 }
 
-// find runs every enabled detector on one text.
-func (s *Scanner) find(text string) []match { return s.findMemo(text, nil) }
-
 // scanMemo keeps answers that the views of one Scan call share.
 type scanMemo struct {
 	streetFirst map[string][]int // streetNumFirstAt's match on a street window
 }
 
-func (s *Scanner) findMemo(text string, memo *scanMemo) []match {
+// find runs every enabled detector on one text; memo is nil outside Scan.
+func (s *Scanner) find(text string, memo *scanMemo) []match {
 	if text == "" {
 		return nil
 	}
