@@ -152,6 +152,9 @@ type rule struct {
 	bound *endBound
 	// first, when set, is tried before anchored (see firstBranch).
 	first *firstBranch
+	// value, when set, must accept an anchored hit before the pattern
+	// runs there (see valueAfter).
+	value *valueAfter
 	// need, when set, finds re's required literals (requiredLits): a
 	// window without any cannot hold a match.
 	need *foldAC
@@ -570,6 +573,9 @@ func newEngine(disabled map[string]bool) (*engine, error) {
 				}
 			}
 		}
+		if gr.ID == "generic-api-key" && gr.Regex == genericAPIKeyRegex {
+			r.value = genericAPIKeyValue
+		}
 		if n, ok := tokenAfter[gr.ID]; ok {
 			r.pre = func(s string, end int) bool {
 				i := end
@@ -763,6 +769,9 @@ func (e *engine) findAnchored(r *rule, s string, hs []window, out []match) []mat
 			continue
 		}
 		start := k
+		if r.value != nil && !e.noNeed && !r.value.ok(s, k) {
+			continue
+		}
 		if r.lead != nil {
 			var ok bool
 			if start, ok = r.lead(s, k); !ok || start < prev {

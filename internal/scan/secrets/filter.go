@@ -131,7 +131,9 @@ func newLitFilter(res []*regexp.Regexp) (*litFilter, error) {
 			f.alts = append(f.alts, a)
 			f.whole = append(f.whole, wholeBytes(p))
 			ls := requiredLits(p)
-			if ls == nil {
+			if ls == nil || (f.whole[i] != nil && slices.ContainsFunc(ls, func(l string) bool { return len(l) == 1 })) {
+				// No literal, or single characters that most texts
+				// have (\A(?:a+|b+|…)$): the byte set decides.
 				f.always = append(f.always, i)
 				continue
 			}
