@@ -148,8 +148,9 @@ func TestRecordAfterClose(t *testing.T) {
 
 func TestConfigValidate(t *testing.T) {
 	c := Config{
-		Content:   "verbatim",
-		Retention: -1,
+		Content:     "verbatim",
+		Retention:   -1,
+		GroupCommit: GroupCommitConfig{MaxDefer: config.Duration(2 * time.Second)},
 		Sinks: []SinkConfig{
 			{Type: SinkSQLite}, {Type: SinkPostgres, URL: "mysql://x"},
 			{Type: SinkJSONL}, {Type: SinkSyslog, Network: "carrier-pigeon"},
@@ -163,6 +164,7 @@ func TestConfigValidate(t *testing.T) {
 		"audit.content: unknown content mode", "audit.retention", "audit.sinks[1].url",
 		"audit.sinks[2].path", "audit.sinks[3].network", "audit.sinks[3].address",
 		"audit.sinks[4].url", "audit.sinks[5].type", "audit.sinks: at most one primary",
+		"audit.group_commit.max_defer",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("problems lack %q:\n%s", want, got)
