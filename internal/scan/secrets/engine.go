@@ -506,6 +506,7 @@ type engine struct {
 	kw      *foldAC // the rules' keywords
 	kwRules [][]int // keyword index → rule indices
 	kwLen   []int
+	states  sync.Pool // of *findState
 	// noAnchor turns off the anchored fast path, noBound the cut of
 	// its input, noFirst the first-branch try, noNeed the required
 	// literal check of windows (tests compare them).
@@ -680,17 +681,37 @@ func lowerASCII(dst []byte, s string) []byte {
 
 type window struct{ start, end int }
 
-// find returns the accepted matches in s, sorted by position.
-func (e *engine) find(s string) []match {
+// findState is find's scratch space, reused through engine.states.
+type findState struct {
 	// rule index → windows around its keyword hits, or the hits
 	// themselves for anchored rules.
-	hits := map[int][]window{}
+	hits [][]window
+	used []int // rule indices with hits
+}
+
+// find returns the accepted matches in s, sorted by position.
+func (e *engine) find(s string) []match {
+	st, _ := e.states.Get().(*findState)
+	if st == nil {
+		st = &findState{hits: make([][]window, len(e.rules))}
+	}
+	defer func() {
+		for _, ri := range st.used {
+			st.hits[ri] = st.hits[ri][:0]
+		}
+		st.used = st.used[:0]
+		e.states.Put(st)
+	}()
+	hits := st.hits
 	e.kw.each(s, func(end int, pattern int32) {
 		pos := end - e.kwLen[pattern]
 		for _, ri := range e.kwRules[pattern] {
 			r := e.rules[ri]
 			if r.pre != nil && !r.pre(s, end) {
 				continue
+			}
+			if len(hits[ri]) == 0 {
+				st.used = append(st.used, ri)
 			}
 			if r.anchored != nil && !e.noAnchor {
 				hits[ri] = append(hits[ri], window{pos, min(len(s), end+r.after)})
@@ -706,16 +727,12 @@ func (e *engine) find(s string) []match {
 			hits[ri] = ws
 		}
 	})
-	if len(hits) == 0 {
+	if len(st.used) == 0 {
 		return nil
 	}
 	var out []match
-	ris := make([]int, 0, len(hits))
-	for ri := range hits {
-		ris = append(ris, ri)
-	}
-	slices.Sort(ris)
-	for _, ri := range ris {
+	slices.Sort(st.used)
+	for _, ri := range st.used {
 		r := e.rules[ri]
 		if r.anchored != nil && !e.noAnchor {
 			out = e.findAnchored(r, s, hits[ri], out)
