@@ -983,7 +983,9 @@ func dedupe(ms []match) []match {
 }
 
 // entropy is the Shannon entropy of s in bits per byte, as gitleaks
-// computes it.
+// computes it. Most bytes of a token occur once or a few times, so
+// log2(count/len) is computed once per count: the same terms in the same
+// order, so the same float64 result.
 func entropy(s string) float64 {
 	if s == "" {
 		return 0
@@ -992,12 +994,26 @@ func entropy(s string) float64 {
 	for i := 0; i < len(s); i++ {
 		freq[s[i]]++
 	}
-	var h float64
+	var (
+		h    float64
+		logs [64]float64
+		have uint64
+	)
 	n := float64(len(s))
 	for _, c := range freq {
 		if c > 0 {
 			p := float64(c) / n
-			h -= p * math.Log2(p)
+			var l float64
+			switch {
+			case c >= len(logs):
+				l = math.Log2(p)
+			case have&(1<<c) != 0:
+				l = logs[c]
+			default:
+				l = math.Log2(p)
+				logs[c], have = l, have|1<<c
+			}
+			h -= p * l
 		}
 	}
 	return h

@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"bytes"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -370,6 +371,39 @@ func TestPlaceholderWordsSame(t *testing.T) {
 		}
 		if got := placeholderSet.contains(s); got != want {
 			t.Errorf("%.60q: automaton %v, Contains %v", s, got, want)
+		}
+	}
+}
+
+// TestEntropySame checks the memoized entropy bit for bit against the
+// plain formula.
+func TestEntropySame(t *testing.T) {
+	plain := func(s string) float64 {
+		if s == "" {
+			return 0
+		}
+		var freq [256]int
+		for i := 0; i < len(s); i++ {
+			freq[s[i]]++
+		}
+		var h float64
+		n := float64(len(s))
+		for _, c := range freq {
+			if c > 0 {
+				p := float64(c) / n
+				h -= p * math.Log2(p)
+			}
+		}
+		return h
+	}
+	e, err := newEngine(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := append(allowTargets(t, e), strings.Repeat("a", 100), strings.Repeat("ab", 40)+"c", strings.Repeat("abc", 30))
+	for _, s := range texts {
+		if got, want := entropy(s), plain(s); got != want {
+			t.Errorf("entropy(%.40q) = %v, plain %v", s, got, want)
 		}
 	}
 }
