@@ -148,5 +148,6 @@ func Augment(train []Example, seed uint64) []Example {
 	}
 	moreAugment(seed, shortAttacks, add)
 	oodAugment(seed, add)
+	lengthAugment(seed, train, shortAttacks, add)
 	return out
 }

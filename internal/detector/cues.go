@@ -96,18 +96,3 @@ func sortCJK(es []cjkEntry) {
 		}
 	}
 }
-
-// wordCues returns the cue categories of a lower-cased word (exact
-// entries, and stems that are a prefix of it at a rune boundary) and the
-// word's FNV-1a hash.
-func wordCues(w []byte) (uint32, uint64) {
-	var cats uint32
-	h := uint64(fnvOffset)
-	for i := 0; i < len(w); i++ {
-		h = (h ^ uint64(w[i])) * fnvPrime
-		if i+1 >= 2 && (i+1 == len(w) || utf8.RuneStart(w[i+1])) && prefixBits[(h&0xFFFF)>>6]&(1<<(h&63)) != 0 {
-			cats |= prefixCues[h]
-		}
-	}
-	return cats | exactTab.get(h), h
-}

@@ -158,36 +158,66 @@ func (x *extraction) extract(text string) {
 			i += size
 			continue
 		}
-		// A word: lower-case it into buf, hash it, look up its cues.
+		// A word, in one pass: lower-case it into buf while hashing it
+		// (FNV-1a), look up cue stems at every rune boundary (as
+		// wordCues does), and count what oddWord counts on the original
+		// bytes.
 		j := i
 		x.buf = x.buf[:0]
 		x.runes = x.runes[:0]
+		h := uint64(fnvOffset)
+		var cats uint32
+		var humps, digits, letters int
+		prevLower := false
 		for j < len(text) {
 			c := text[j]
 			if c < utf8.RuneSelf {
 				if !asciiWord[c] {
 					break
 				}
-				if c >= 'A' && c <= 'Z' {
+				switch {
+				case c >= 'a' && c <= 'z':
+					letters++
+					prevLower = true
+				case c >= 'A' && c <= 'Z':
+					letters++
+					if prevLower {
+						humps++
+					}
+					prevLower = false
 					c += 'a' - 'A'
+				default:
+					if c <= '9' {
+						digits++
+					}
+					prevLower = false
 				}
+				h = (h ^ uint64(c)) * fnvPrime
 				x.buf = append(x.buf, c)
 				x.runes = append(x.runes, rune(c))
 				j++
-				continue
+			} else {
+				r, size := utf8.DecodeRuneInString(text[j:])
+				if !wordRune(r) || isCJK(r) {
+					break
+				}
+				prevLower = false
+				r = unicode.ToLower(r)
+				n0 := len(x.buf)
+				x.buf = utf8.AppendRune(x.buf, r)
+				for _, b := range x.buf[n0:] {
+					h = (h ^ uint64(b)) * fnvPrime
+				}
+				x.runes = append(x.runes, r)
+				j += size
 			}
-			r, size := utf8.DecodeRuneInString(text[j:])
-			if !wordRune(r) || isCJK(r) {
-				break
+			if len(x.buf) >= 2 && prefixBits[(h&0xFFFF)>>6]&(1<<(h&63)) != 0 {
+				cats |= prefixCues[h]
 			}
-			r = unicode.ToLower(r)
-			x.buf = utf8.AppendRune(x.buf, r)
-			x.runes = append(x.runes, r)
-			j += size
 		}
-		cats, h := wordCues(x.buf)
+		cats |= exactTab.get(h)
 		x.addToken(int32(i), int32(j), h, prev, cats)
-		x.toks[len(x.toks)-1].odd = oddWord(text[i:j])
+		x.toks[len(x.toks)-1].odd = humps > 0 || digits > 0 && letters > 1
 		x.charGrams()
 		prev = h
 		i = j
@@ -244,27 +274,6 @@ func (x *extraction) flushSym(h uint64, n, odd int) {
 	x.feats = append(x.feats, mix32(h^seedSym))
 	t := &x.toks[len(x.toks)-1]
 	t.sym = uint8(min(int(t.sym)+odd, 255))
-}
-
-// oddWord reports camel humps inside a word ("GoldenategyListIV") and
-// letters mixed with digits, typical debris of optimized suffixes.
-func oddWord(w string) bool {
-	humps, digits, letters := 0, 0, 0
-	for k := 0; k < len(w); k++ {
-		c := w[k]
-		switch {
-		case c >= '0' && c <= '9':
-			digits++
-		case c >= 'A' && c <= 'Z':
-			letters++
-			if k > 0 && w[k-1] >= 'a' && w[k-1] <= 'z' {
-				humps++
-			}
-		case c >= 'a' && c <= 'z':
-			letters++
-		}
-	}
-	return humps > 0 || digits > 0 && letters > 1
 }
 
 func (x *extraction) addToken(start, end int32, h, prev uint64, cats uint32) {

@@ -23,6 +23,7 @@ const (
 	cNeg             // negation: not, never, no, without, don't …
 	cEvade           // evasion: undetected, untraceable, without getting caught …
 	cQuoted          // the token is inside quotation marks (set by the tokenizer, no words)
+	cOwn             // the writer's own: I, my, me, ich, mein, je, mon, yo, mi, я, мой …
 	numCats
 )
 
@@ -47,6 +48,11 @@ var conjunctions = [...][2]uint32{
 	// An attack phrase inside quotation marks: mentioned (a test string,
 	// a report, a translation) more often than used.
 	{1 << cQuoted, 1<<cOverride | 1<<cReveal | 1<<cPersona | 1<<cSystem | 1<<cInstr},
+	// Override words next to the writer's own words: a user retracting
+	// what they wrote ("forget the rules I gave earlier", "ignore my last
+	// message", "vergesst die Uhrzeit, die ich genannt hatte") more often
+	// than an attack on someone else's instructions.
+	{1 << cOverride, 1 << cOwn},
 }
 
 const conjDist = 8
@@ -213,6 +219,15 @@ var lexicon = map[int][]string{
 	cNeg: {
 		"not", "never", "no", "don't", "dont", "without", "avoid", "stop", "nor", "n't", "cannot", "can't", "won't",
 		"ne", "pas", "jamais", "sans", "nicht", "nie", "niemals", "kein*", "ohne", "no", "nunca", "sin", "non", "mai", "senza", "não", "nunca", "sem", "niet", "nooit", "geen", "zonder", "nie", "bez", "не", "никогда", "без", "asla", "yok", "değil", "لا", "أبدا", "بدون", "않", "없이", "말고", "不要", "不", "别", "絕不", "决不", "绝不", "しないで", "ないで", "決して",
+	},
+	cOwn: {
+		"i", "my", "me", "mine", "myself", "i'm", "i've", "i'd",
+		"ich", "mein*", "mir", "mich", "je", "j", "mon", "ma", "mes", "moi",
+		"yo", "mi", "mis", "io", "mio", "mia", "miei", "mie", "eu", "meu", "meus", "minha*",
+		"ik", "mijn", "ja", "mój", "moja", "moje", "moich", "mnie", "mi",
+		"я", "мой", "моя", "мои", "моё", "моего", "мою", "моих", "меня", "мне",
+		"ben", "benim", "أنا", "내", "제가", "나는", "저는", "내가",
+		"我", "私", "僕",
 	},
 	cEvade: {
 		"undetect*", "untraceable", "traced", "trace", "caught", "detection", "noticing", "noticed", "unnoticed", "anonymous*", "authorities", "police", "evading", "covert*", "secretly", "discreet*",

@@ -39,13 +39,26 @@ const (
 	// minFeats and minWordFeats floor the count that sums of hashed
 	// weights are divided by (its square root): a text of two words does
 	// not get each of its n-grams amplified several times over, so short
-	// texts score high only through their meaning-level cues.
+	// texts score high only through their meaning-level cues. Above four
+	// times the floor (about one window's worth of features) a sum is
+	// divided by the count itself (see norm).
 	minFeats     = 64
 	minWordFeats = 16
 )
 
-// norm is the divisor of a sum of n hashed weights.
-func norm(n, floor int) float64 { return math.Sqrt(float64(max(n, floor))) }
+// norm is the divisor of a sum of n hashed weights: √n between the floor
+// and 4·floor (about one 32-token window), and beyond that n/(2√floor),
+// continuous at 4·floor — a sum over more features than a window holds
+// counts as their mean scaled to one window. The whole-text window of a
+// long text is therefore not amplified by √length: a long benign document
+// whose words lean slightly towards attacks does not cross the threshold
+// for being long.
+func norm(n, floor int) float64 {
+	if n > 4*floor {
+		return float64(n) / (2 * math.Sqrt(float64(floor)))
+	}
+	return math.Sqrt(float64(max(n, floor)))
+}
 
 // Model holds trained weights. The zero value is not usable; load one with
 // Decode or build one with Train.

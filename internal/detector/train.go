@@ -16,7 +16,7 @@ type Options struct {
 	Seed     uint64    // makes training deterministic
 	HashBits uint8     // log2 of the hashed-feature table (default 18)
 	Epochs   int       // SGD epochs per round (default 10)
-	TargetFP float64   // dev FPR the 0.5 threshold is placed at (default 0.015)
+	TargetFP float64   // dev FPR the 0.5 threshold is placed at (default 0.019)
 	DeepBits uint8     // log2 of the word-embedding table of the hidden layer (default 15)
 	Linear   bool      // no hidden layer (the linear model alone)
 	DeepLR   float64   // learning rate of the hidden layer (default 0.2)
@@ -334,7 +334,9 @@ func Train(opt Options) (*Model, Report, error) {
 		sgd(w, wins, ss, opt.Epochs, lambda, 1e-4, opt.DeepLR, r)
 		// Round 2 (multiple-instance): an attack document is positive
 		// through its most suspicious window; every window of a benign
-		// document is benign.
+		// document is benign, and its most suspicious window carries the
+		// document's full weight (the text's score is its best window, so
+		// that is the window a long benign text is judged by).
 		ss = ss[:0]
 		for _, d := range docs {
 			if d.label {
@@ -349,6 +351,15 @@ func Train(opt Options) (*Model, Report, error) {
 			}
 			for _, wi := range d.wins {
 				ss = append(ss, sample{wi, 0, float32(d.weight / math.Sqrt(float64(len(d.wins))))})
+			}
+			if len(d.wins) > 1 {
+				bi, bz := d.wins[0], math.Inf(-1)
+				for _, wi := range d.wins {
+					if z := w.logit(&wins[wi]); z > bz {
+						bi, bz = wi, z
+					}
+				}
+				ss = append(ss, sample{bi, 0, float32(d.weight * (1 - 1/math.Sqrt(float64(len(d.wins)))))})
 			}
 		}
 		w = newWeights(opt.HashBits, opt.DeepBits, r)

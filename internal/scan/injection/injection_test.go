@@ -306,7 +306,7 @@ func BenchmarkDev(b *testing.B) {
 // image exfiltration, tool-call hijacks). Written independently of the
 // training generators; the bars are what the shipped model achieves.
 func TestOutOfDistributionKinds(t *testing.T) {
-	corpusPair(t, "testdata/ood_attacks.txt", "testdata/ood_negatives.txt", "out-of-distribution kinds", 0.88, 0.18)
+	corpusPair(t, "testdata/ood_attacks.txt", "testdata/ood_negatives.txt", "out-of-distribution kinds", 0.88, 0.21)
 }
 
 // TestGeneratedPromptsPass scores the chain benchmark's generated working
