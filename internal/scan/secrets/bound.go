@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"slices"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -147,8 +148,22 @@ func matchBytes(re *syntax.Regexp) *byteSet {
 // groups. It is much cheaper (its input ends with the line), and the
 // whole pattern runs only when it fails.
 type firstBranch struct {
+	cut   *syntax.Regexp
+	once  sync.Once
 	re    *regexp.Regexp
 	bound *endBound
+}
+
+// get compiles the cut-down pattern on first use: printing a parsed
+// regexp for the compiler costs tens of milliseconds for the curl rules,
+// too much for every engine built.
+func (f *firstBranch) get() (*regexp.Regexp, *endBound) {
+	f.once.Do(func() {
+		if re, err := regexp.Compile(f.cut.String()); err == nil {
+			f.re, f.bound = re, newEndBound(f.cut.Simplify())
+		}
+	})
+	return f.re, f.bound
 }
 
 // newFirstBranch returns nil when re (anchored, parsed) has no such
@@ -174,11 +189,7 @@ func newFirstBranch(re *syntax.Regexp) *firstBranch {
 			cut.Sub = append(cut.Sub, subs[:i]...)
 			cut.Sub = append(cut.Sub, sub.Sub[0])
 			cut.Sub = append(cut.Sub, subs[i+1:]...)
-			c, err := regexp.Compile(cut.String())
-			if err != nil {
-				return nil
-			}
-			return &firstBranch{re: c, bound: newEndBound(cut.Simplify())}
+			return &firstBranch{cut: cut}
 		}
 		return nil
 	}

@@ -805,11 +805,13 @@ func (e *engine) findAnchored(r *rule, s string, hs []window, out []match) []mat
 		}
 		var loc []int
 		if r.first != nil && !e.noFirst {
-			fe := we
-			if !e.noBound {
-				fe = min(we, r.first.bound.end(s, k)+1)
+			if re, bound := r.first.get(); re != nil {
+				fe := we
+				if !e.noBound {
+					fe = min(we, bound.end(s, k)+1)
+				}
+				loc = re.FindStringSubmatchIndex(s[k:fe])
 			}
-			loc = r.first.re.FindStringSubmatchIndex(s[k:fe])
 		}
 		if loc == nil {
 			loc = r.anchored.FindStringSubmatchIndex(s[k:we])

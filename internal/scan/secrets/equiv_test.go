@@ -244,7 +244,8 @@ func TestFirstBranchSame(t *testing.T) {
 					continue
 				}
 				want := r.anchored.FindStringSubmatchIndex(tx[k:])
-				got := r.first.re.FindStringSubmatchIndex(tx[k:min(len(tx), r.first.bound.end(tx, k)+1)])
+				re, bound := r.first.get()
+				got := re.FindStringSubmatchIndex(tx[k:min(len(tx), bound.end(tx, k)+1)])
 				if got == nil {
 					got = want
 				}

@@ -123,9 +123,14 @@ func newLitFilter(res []*regexp.Regexp) (*litFilter, error) {
 			return nil, err
 		}
 		for _, p := range parts {
-			a, err := regexp.Compile(p.String())
-			if err != nil {
-				return nil, err
+			// Printing a parsed regexp is slow (it recomputes case
+			// folding for every class), so a regexp without a top-level
+			// alternation is used as it is.
+			a := re
+			if len(parts) > 1 {
+				if a, err = regexp.Compile(p.String()); err != nil {
+					return nil, err
+				}
 			}
 			i := len(f.alts)
 			f.alts = append(f.alts, a)
