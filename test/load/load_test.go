@@ -7,7 +7,8 @@
 // Knobs (environment): RAMPART_LOAD_RATE (fixed-rate requests/s, 200),
 // RAMPART_LOAD_SECONDS (seconds per run, 4), RAMPART_LOAD_CLIENTS
 // (closed-loop concurrency, 8), RAMPART_LOAD_ROUNDS (interleaved rounds, 3),
-// RAMPART_LOAD_ARGS (extra `rampart serve` arguments, e.g. "--config
+// RAMPART_LOAD_LOG (a file for the gateway's log), RAMPART_LOAD_ARGS
+// (extra `rampart serve` arguments, e.g. "--config
 // audit-normal.yaml" to measure one component's share).
 package load
 
@@ -227,6 +228,15 @@ func startProc(b *testing.B, name string, cmd *exec.Cmd, readyPrefix string) *pr
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait(); pw.Close() }()
+	var keep io.Writer
+	if path := os.Getenv("RAMPART_LOAD_LOG"); path != "" && name == "gateway" {
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { f.Close() })
+		keep = f
+	}
 	ready := make(chan string, 1)
 	var mu sync.Mutex
 	var head bytes.Buffer // the first lines, for a failed start
@@ -257,7 +267,11 @@ func startProc(b *testing.B, name string, cmd *exec.Cmd, readyPrefix string) *pr
 					line = line[i+1:]
 				}
 			}
-			// After the ready line, the access log is read and dropped.
+			// After the ready line, the access log is read and dropped
+			// (or kept in RAMPART_LOAD_LOG for the gateway).
+			if found && keep != nil && n > 0 {
+				_, _ = keep.Write(buf[:n])
+			}
 			if err != nil {
 				return
 			}
