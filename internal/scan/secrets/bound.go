@@ -4,7 +4,6 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"slices"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -148,23 +147,12 @@ func matchBytes(re *syntax.Regexp) *byteSet {
 // groups. It is much cheaper (its input ends with the line), and the
 // whole pattern runs only when it fails.
 type firstBranch struct {
-	cut   *syntax.Regexp
-	once  sync.Once
 	re    *regexp.Regexp
 	bound *endBound
 }
 
-// get compiles the cut-down pattern on first use: printing a parsed
-// regexp for the compiler costs tens of milliseconds for the curl rules,
-// too much for every engine built.
-func (f *firstBranch) get() (*regexp.Regexp, *endBound) {
-	f.once.Do(func() {
-		if re, err := regexp.Compile(f.cut.String()); err == nil {
-			f.re, f.bound = re, newEndBound(f.cut.Simplify())
-		}
-	})
-	return f.re, f.bound
-}
+// get returns the cut-down pattern and its bound.
+func (f *firstBranch) get() (*regexp.Regexp, *endBound) { return f.re, f.bound }
 
 // newFirstBranch returns nil when re (anchored, parsed) has no such
 // alternation: an unbounded one (where the cost is) after at least one
@@ -189,7 +177,14 @@ func newFirstBranch(re *syntax.Regexp) *firstBranch {
 			cut.Sub = append(cut.Sub, subs[:i]...)
 			cut.Sub = append(cut.Sub, sub.Sub[0])
 			cut.Sub = append(cut.Sub, subs[i+1:]...)
-			return &firstBranch{cut: cut}
+			// Compiled here, not on first use: printing the parsed
+			// pattern takes milliseconds, which belong to start-up, not
+			// to the first request with a curl command.
+			c, err := regexp.Compile(cut.String())
+			if err != nil {
+				return nil
+			}
+			return &firstBranch{re: c, bound: newEndBound(cut.Simplify())}
 		}
 		return nil
 	}
