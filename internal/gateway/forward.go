@@ -49,7 +49,7 @@ func (x *exchange) forward() {
 
 	// A request that cannot be recorded is not served. Its event commits
 	// while the upstream works; nothing reaches the client before it is
-	// durable (see settleAudit). A log that is failing, or in strict
+	// durable (requestRecorded, record). A log that is failing, or in strict
 	// order, makes it durable here, before anything is forwarded.
 	x.ev.Decision = x.prompt.Decision.Action.String()
 	x.finishEvent()
