@@ -123,12 +123,14 @@ var byteClass = func() (t [256]uint8) {
 
 // gate is one pass over the bytes without data-dependent branches on the
 // common path (prose alternates letters and spaces, which a branch
-// predictor cannot follow): the run lengths are reset by masks.
+// predictor cannot follow): the run lengths are reset by masks. Hex runs
+// are checked exactly only when a superset condition holds: a contiguous
+// hex run of 16 is a base64 run of 16, and seven spaced pairs ("69 67 6e
+// …") need seven separators after exactly two hex digits.
 func gate(text string) gates {
 	var g gates
 	b64run, b64max := 0, 0
-	hexrun, hexmax := 0, 0
-	spaced, spacedMax := 0, 0
+	hexrun, pairs := 0, 0
 	tokLeet, leet := 0, 0
 	var high byte
 	for i := 0; i < len(text); i++ {
@@ -136,21 +138,12 @@ func gate(text string) gates {
 		cl := int(byteClass[text[i]])
 		isB64, isHex := cl&1, cl>>1&1
 		isLetter, isLeet, isSep := cl>>2&1, cl>>3&1, cl>>4&1
-		// Spaced hex ("69 67 6e"): a separator right after exactly two hex
-		// digits extends the count; a non-hex byte after any other run
-		// resets it.
-		nonHex := isHex ^ 1
-		pair := 0
 		if hexrun == 2 {
-			pair = 1
+			pairs += isSep
 		}
-		spaced += nonHex & pair & isSep
-		spaced &= -(1 - nonHex&(pair^1))
-		spacedMax = max(spacedMax, spaced)
 		b64run = (b64run + 1) & -isB64
 		b64max = max(b64max, b64run)
 		hexrun = (hexrun + 1) & -isHex
-		hexmax = max(hexmax, hexrun)
 		// A letter after a substitute in the same token ("1gn0re").
 		leet |= tokLeet & isLetter
 		tokLeet = isLeet | tokLeet&isLetter
@@ -167,10 +160,36 @@ func gate(text string) gates {
 	}
 	g.ascii = high < utf8.RuneSelf
 	g.b64 = b64max >= 16
-	g.hex = g.hex || hexmax >= 16 || spacedMax >= 7
+	if !g.hex && (g.b64 || pairs >= 7) {
+		g.hex = hexGate(text)
+	}
 	g.leet = leet != 0
 	g.rot = rotGate(text)
 	return g
+}
+
+// hexGate reports a run of 16 hex digits or seven spaced hex pairs in a
+// row ("69 67 6e 6f 72 65 20").
+func hexGate(text string) bool {
+	hexrun, spaced := 0, 0
+	for i := 0; i < len(text); i++ {
+		cl := byteClass[text[i]]
+		if cl&clHex != 0 {
+			if hexrun++; hexrun >= 16 {
+				return true
+			}
+			continue
+		}
+		if hexrun == 2 && cl&clSep != 0 {
+			if spaced++; spaced >= 7 {
+				return true
+			}
+		} else if hexrun != 2 {
+			spaced = 0
+		}
+		hexrun = 0
+	}
+	return false
 }
 
 func isASCII(s string) bool {
