@@ -222,7 +222,7 @@ type builder struct {
 	buf []byte
 	off []int32
 	// ident: off is not kept yet because byte k of buf comes from byte k
-	// of the text (see identityBuilder).
+	// of the text (the normalized view's folder sets it).
 	ident bool
 	// end, when not zero, is where the view's end maps to (the end of the
 	// last decoded run) instead of the end of the text.
@@ -231,12 +231,6 @@ type builder struct {
 
 func newBuilder(n int) *builder {
 	return &builder{buf: make([]byte, 0, n), off: make([]int32, 0, n+1)}
-}
-
-// identityBuilder returns a builder that keeps no offsets while every byte
-// it is given sits where it came from; finish then returns nil (identity).
-func identityBuilder(n int) *builder {
-	return &builder{buf: make([]byte, 0, n), ident: true}
 }
 
 // materialize writes out the identity offsets kept implicitly so far.
@@ -248,29 +242,6 @@ func (b *builder) materialize() {
 	b.off = make([]int32, len(b.buf), cap(b.buf)+1)
 	for k := range b.off {
 		b.off[k] = int32(k)
-	}
-}
-
-// addSame appends enc, the encoding of a character read from the srcLen
-// bytes at the text's offset at; while every character keeps its place and
-// length, no offsets are written.
-func (b *builder) addSame(enc []byte, at, srcLen int) {
-	if b.ident && at == len(b.buf) && len(enc) == srcLen {
-		b.buf = append(b.buf, enc...)
-		return
-	}
-	b.materialize()
-	b.buf = append(b.buf, enc...)
-	for range enc {
-		b.off = append(b.off, int32(at))
-	}
-}
-
-func (b *builder) addString(s string, at int) {
-	b.materialize()
-	b.buf = append(b.buf, s...)
-	for range len(s) {
-		b.off = append(b.off, int32(at))
 	}
 }
 
@@ -655,15 +626,6 @@ func (f *folder) refold(buf []byte, off []int32, ident bool, ws, out, we int) ([
 		k += size
 	}
 	return buf, off, ident
-}
-
-// foldConfusable returns the ASCII prototype of r when fold is set and r
-// has one.
-func foldConfusable(r rune, fold bool) (string, bool) {
-	if !fold {
-		return "", false
-	}
-	return confusable(r)
 }
 
 func isWordRune(r rune) bool {
