@@ -310,17 +310,22 @@ const embFeats = 2
 
 // pack builds the packed embedding: each int8 weight plus 128 (0…255) in
 // a 16-bit lane, four lanes to a uint64, so one addition sums four hidden
-// units. A block of stride tokens has at most 2·stride word features, so
-// a lane sums at most 2·stride·255 < 65536 and never carries into the
-// next one.
+// units. blocks adds 2·stride rows per block (a token's unigram and its
+// bigram or the zero row), so a lane sums at most 2·stride·255 < 65536
+// and never carries into the next one.
 func (m *Model) pack() {
 	m.emb4 = nil
 	if len(m.Emb) == 0 {
 		return
 	}
-	m.emb4 = make([]uint64, len(m.Emb)/4)
+	m.emb4 = make([]uint64, len(m.Emb)/4+lanes)
 	for i, v := range m.Emb {
 		m.emb4[i/4] |= uint64(int(v)+128) << (16 * (i % 4))
+	}
+	// One more row of zero weights (128 in every lane): blocks adds it in
+	// place of a missing bigram, so its loop has no data-dependent branch.
+	for i := len(m.Emb) / 4; i < len(m.emb4); i++ {
+		m.emb4[i] = 128 * 0x0001000100010001
 	}
 }
 
@@ -328,7 +333,8 @@ func (m *Model) pack() {
 // stride tokens, as prefix sums over blocks (windows start on block
 // boundaries and end on one or at the end of the text).
 func (x *extraction) blocks(emb4 []uint64) {
-	mask := uint32(len(emb4)/lanes - 1)
+	rows := len(emb4)/lanes - 1 // the last row is the zero row (see pack)
+	mask := uint32(rows - 1)
 	var acc [Hidden]int32
 	var cnt int32
 	x.bsum = append(x.bsum[:0], acc)
@@ -340,24 +346,32 @@ func (x *extraction) blocks(emb4 []uint64) {
 		for t := a; t < min(a+stride, len(x.toks)); t++ {
 			tk := &x.toks[t]
 			fs := x.feats[tk.feat:]
-			n := min(int(tk.nw), embFeats)
-			for k := range n {
-				row := (*[8]uint64)(emb4[int(fs[k]&mask)*lanes:])
-				w0 += row[0]
-				w1 += row[1]
-				w2 += row[2]
-				w3 += row[3]
-				w4 += row[4]
-				w5 += row[5]
-				w6 += row[6]
-				w7 += row[7]
+			// The unigram row, and the bigram row or the zero row: a
+			// token has a bigram or not at random, which a branch
+			// predictor cannot follow.
+			i0 := int(fs[0]&mask) * lanes
+			i1 := rows * lanes
+			if tk.nw >= embFeats {
+				i1 = int(fs[1]&mask) * lanes
 			}
-			c += int32(n)
+			r0 := (*[8]uint64)(emb4[i0:])
+			r1 := (*[8]uint64)(emb4[i1:])
+			w0 += r0[0] + r1[0]
+			w1 += r0[1] + r1[1]
+			w2 += r0[2] + r1[2]
+			w3 += r0[3] + r1[3]
+			w4 += r0[4] + r1[4]
+			w5 += r0[5] + r1[5]
+			w6 += r0[6] + r1[6]
+			w7 += r0[7] + r1[7]
+			c += int32(min(int(tk.nw), embFeats))
 		}
+		// Two rows per token were added, each lane offset by 128.
+		off := 128 * embFeats * int32(min(a+stride, len(x.toks))-a)
 		w := [lanes]uint64{w0, w1, w2, w3, w4, w5, w6, w7}
 		for q, v := range w {
 			for l := range 4 {
-				acc[4*q+l] += int32(v>>(16*l)&0xFFFF) - 128*c
+				acc[4*q+l] += int32(v>>(16*l)&0xFFFF) - off
 			}
 		}
 		cnt += c
