@@ -335,21 +335,16 @@ func (x *extraction) conjoin() {
 	for t := range x.toks {
 		x.docCats |= x.toks[t].cats
 	}
-	var last [numCats]int
-	for i := range last {
-		last[i] = -1 << 30
-	}
 	for t := range x.toks {
 		cats := x.toks[t].cats
 		if cats == 0 {
 			continue
 		}
-		// Categories seen within conjDist tokens before this one.
+		// Categories seen within conjDist tokens before this one (the
+		// union of the cue tokens among the previous conjDist).
 		var recent uint32
-		for c := 0; c < numCats; c++ {
-			if t-last[c] <= conjDist {
-				recent |= 1 << c
-			}
+		for _, u := range x.toks[max(0, t-conjDist):t] {
+			recent |= u.cats
 		}
 		var conj uint32
 		for k, cj := range conjunctions {
@@ -358,10 +353,5 @@ func (x *extraction) conjoin() {
 			}
 		}
 		x.toks[t].conj = conj
-		for c := 0; c < numCats; c++ {
-			if cats&(1<<c) != 0 {
-				last[c] = t
-			}
-		}
 	}
 }
