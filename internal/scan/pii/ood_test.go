@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"rampart/internal/scan"
+	"rampart/internal/scan/scantest"
 )
 
 // oodCase is one case of testdata/ood.txt with its expected spans.
@@ -96,7 +97,7 @@ func TestOOD(t *testing.T) {
 		scores[typ] = &score{}
 	}
 	for _, c := range readOOD(t) {
-		fs := scanOne(t, sc, c.text)
+		fs := scantest.Scan(t, sc, c.text)
 		overlaps := func(f scan.Finding, g span) bool {
 			return f.Type == g.typ && f.Span.Start < g.end && g.start < f.Span.End
 		}

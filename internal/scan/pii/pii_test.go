@@ -8,11 +8,6 @@ import (
 	"rampart/internal/scan/scantest"
 )
 
-func scanOne(t testing.TB, sc scan.Scanner, text string) []scan.Finding {
-	t.Helper()
-	return scantest.Scan(t, sc, text)
-}
-
 func TestRegistered(t *testing.T) {
 	sc := scantest.Registered(t, Name, true, true)
 	if hb, ok := sc.(interface{ Holdback() int }); !ok || hb.Holdback() <= 0 {
@@ -31,11 +26,6 @@ func benchScan(b *testing.B, n int) {
 func BenchmarkScan1K(b *testing.B)  { benchScan(b, 1<<10) }
 func BenchmarkScan4K(b *testing.B)  { benchScan(b, 4<<10) }
 func BenchmarkScan64K(b *testing.B) { benchScan(b, 64<<10) }
-
-func checkSpans(t *testing.T, text string, a, b []scan.Finding) {
-	t.Helper()
-	scantest.CheckFindings(t, text, a, b)
-}
 
 func TestValidators(t *testing.T) {
 	for _, c := range []struct {
@@ -76,12 +66,12 @@ func TestTypesAndRegion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs := scanOne(t, sc, "mail a@example.org or call (212) 555-0187")
+	fs := scantest.Scan(t, sc, "mail a@example.org or call (212) 555-0187")
 	if len(fs) != 1 || fs[0].Type != scan.Email {
 		t.Fatalf("only EMAIL enabled: %v", fs)
 	}
 	de, _ := New(Settings{Region: "DE"})
-	if fs := scanOne(t, de, "Ruf an: 030 12345678"); len(fs) != 1 || fs[0].Type != scan.Phone {
+	if fs := scantest.Scan(t, de, "Ruf an: 030 12345678"); len(fs) != 1 || fs[0].Type != scan.Phone {
 		t.Fatalf("DE national number: %v", fs)
 	}
 }
@@ -96,7 +86,7 @@ func TestNotPII(t *testing.T) {
 		"On 2023-11-05 the build 20231105 passed",
 		"It costs $1,299.99 and weighs 2.5 kg.",
 	} {
-		if fs := scanOne(t, sc, text); len(fs) != 0 {
+		if fs := scantest.Scan(t, sc, text); len(fs) != 0 {
 			t.Errorf("%q: %v", text, fs)
 		}
 	}
@@ -108,6 +98,6 @@ func FuzzPII(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		checkSpans(t, text, scanOne(t, sc, text), scanOne(t, sc, text))
+		scantest.CheckFindings(t, text, scantest.Scan(t, sc, text), scantest.Scan(t, sc, text))
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"rampart/internal/scan"
+	"rampart/internal/scan/scantest"
 )
 
 // oodCase is one case of testdata/ood.txt after expansion: its text and
@@ -133,7 +134,7 @@ type oodResult struct {
 func evalOOD(t testing.TB, sc scan.Scanner, cases []oodCase) oodResult {
 	var res oodResult
 	for _, c := range cases {
-		fs := scanOne(t, sc, c.text)
+		fs := scantest.Scan(t, sc, c.text)
 		if len(c.secrets) == 0 {
 			res.nearMisses++
 			if len(fs) > 0 {

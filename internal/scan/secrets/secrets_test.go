@@ -8,11 +8,6 @@ import (
 	"rampart/internal/scan/scantest"
 )
 
-func scanOne(t testing.TB, sc scan.Scanner, text string) []scan.Finding {
-	t.Helper()
-	return scantest.Scan(t, sc, text)
-}
-
 func TestRegistered(t *testing.T) {
 	sc := scantest.Registered(t, Name, true, true)
 	if hb, ok := sc.(interface{ Holdback() int }); !ok || hb.Holdback() <= 0 {
@@ -31,11 +26,6 @@ func benchScan(b *testing.B, n int) {
 func BenchmarkScan1K(b *testing.B)  { benchScan(b, 1<<10) }
 func BenchmarkScan4K(b *testing.B)  { benchScan(b, 4<<10) }
 func BenchmarkScan64K(b *testing.B) { benchScan(b, 64<<10) }
-
-func checkSpans(t *testing.T, text string, a, b []scan.Finding) {
-	t.Helper()
-	scantest.CheckFindings(t, text, a, b)
-}
 
 func TestRules(t *testing.T) {
 	sc, err := New(Settings{})
@@ -61,7 +51,7 @@ func TestRules(t *testing.T) {
 		{"sha1 token da39a3ee5e6b4b0d3255bfef95601890afd80709", "", ""},
 	}
 	for _, tt := range tests {
-		fs := scanOne(t, sc, tt.text)
+		fs := scantest.Scan(t, sc, tt.text)
 		if tt.rule == "" {
 			if len(fs) != 0 {
 				t.Errorf("%q: unexpected %v", tt.text, fs)
@@ -84,7 +74,7 @@ func TestDecodedView(t *testing.T) {
 	sc, _ := New(Settings{})
 	// base64 of "export GITHUB_TOKEN=ghp_4sT9vQ2mXr8LkP1zW7yN3bC6dF0hJ5gA2eRt"
 	text := "run: ZXhwb3J0IEdJVEhVQl9UT0tFTj1naHBfNHNUOXZRMm1YcjhMa1Axelc3eU4zYkM2ZEYwaEo1Z0EyZVJ0"
-	fs := scanOne(t, sc, text)
+	fs := scantest.Scan(t, sc, text)
 	if len(fs) == 0 || fs[0].Rule != "github-pat" || fs[0].Span.Start < 5 {
 		t.Fatalf("base64-wrapped token: %v", fs)
 	}
@@ -99,7 +89,7 @@ func TestSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fs := scanOne(t, sc, "ghp_4sT9vQ2mXr8LkP1zW7yN3bC6dF0hJ5gA2eRt AKIAZ7Q3N2LX5VW4KR6B"); len(fs) != 0 {
+	if fs := scantest.Scan(t, sc, "ghp_4sT9vQ2mXr8LkP1zW7yN3bC6dF0hJ5gA2eRt AKIAZ7Q3N2LX5VW4KR6B"); len(fs) != 0 {
 		t.Fatalf("disabled/allowed still reported: %v", fs)
 	}
 }
@@ -110,7 +100,7 @@ func FuzzSecrets(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		checkSpans(t, text, scanOne(t, sc, text), scanOne(t, sc, text))
+		scantest.CheckFindings(t, text, scantest.Scan(t, sc, text), scantest.Scan(t, sc, text))
 	})
 }
 
