@@ -306,26 +306,31 @@ func (d *detector) add(typ, rule string, start, end int, score float64) {
 	}
 }
 
+// rank orders the structured types for overlaps: the higher one stays.
+func rank(t string) int {
+	switch t {
+	case scan.Email:
+		return 9
+	case scan.CreditCard, scan.IBAN:
+		return 8
+	case scan.USSSN, scan.IPAddress:
+		return 7
+	case scan.Passport, scan.DateOfBirth:
+		return 6
+	case scan.Phone:
+		return 5
+	}
+	return 1
+}
+
+// structured reports whether t is found by pattern and validator rather
+// than by context (PERSON, ADDRESS).
+func structured(t string) bool { return t != scan.Address && t != scan.Person }
+
 // resolve settles overlaps: structured types exclude each other by rank
 // (a card number is not also a phone number), a name inside an address is
 // part of the address, and an address may contain other types.
 func (d *detector) resolve() []match {
-	rank := func(t string) int {
-		switch t {
-		case scan.Email:
-			return 9
-		case scan.CreditCard, scan.IBAN:
-			return 8
-		case scan.USSSN, scan.IPAddress:
-			return 7
-		case scan.Passport, scan.DateOfBirth:
-			return 6
-		case scan.Phone:
-			return 5
-		}
-		return 1
-	}
-	structured := func(t string) bool { return t != scan.Address && t != scan.Person }
 	ms := d.out
 	if len(ms) == 0 {
 		return nil

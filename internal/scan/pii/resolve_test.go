@@ -10,22 +10,6 @@ import (
 
 // resolveAllPairs is resolve as it was, comparing every pair of matches.
 func (d *detector) resolveAllPairs() []match {
-	rank := func(t string) int {
-		switch t {
-		case scan.Email:
-			return 9
-		case scan.CreditCard, scan.IBAN:
-			return 8
-		case scan.USSSN, scan.IPAddress:
-			return 7
-		case scan.Passport, scan.DateOfBirth:
-			return 6
-		case scan.Phone:
-			return 5
-		}
-		return 1
-	}
-	structured := func(t string) bool { return t != scan.Address && t != scan.Person }
 	var out []match
 	for i, m := range d.out {
 		drop := false
