@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"rampart/internal/scan"
 )
@@ -16,20 +15,7 @@ import (
 // that involve the street word kept.
 func (d *detector) addressWindowed(s, e int) int {
 	t := d.text
-	ws := max(0, s-80)
-	if k := strings.LastIndexByte(t[ws:s], '\n'); k >= 0 {
-		ws += k + 1
-	}
-	for ws > 0 && ws < len(t) && !utf8.RuneStart(t[ws]) {
-		ws++
-	}
-	we := min(len(t), e+48)
-	if k := strings.IndexByte(t[e:we], '\n'); k >= 0 {
-		we = e + k
-	}
-	for we < len(t) && !utf8.RuneStart(t[we]) {
-		we++
-	}
+	ws, we := streetWindow(t, s, e)
 	w := t[ws:we]
 	last := 0
 	for _, re := range []*regexp.Regexp{streetNumFirst, streetNumLast} {

@@ -269,24 +269,32 @@ func (d *detector) cues(hasDigit bool) {
 	}
 }
 
-// address tries the street patterns on a window around a street word and
-// returns the end of the last address found (0 when none).
-func (d *detector) address(s, e int) int {
-	t := d.text
-	ws := max(0, s-80)
+// streetWindow is where an address around the street word t[s:e] can
+// lie: up to 80 bytes before and 48 after it, within its line, on rune
+// boundaries.
+func streetWindow(t string, s, e int) (ws, we int) {
+	ws = max(0, s-80)
 	if k := strings.LastIndexByte(t[ws:s], '\n'); k >= 0 {
 		ws += k + 1
 	}
 	for ws > 0 && ws < len(t) && !utf8.RuneStart(t[ws]) {
 		ws++
 	}
-	we := min(len(t), e+48)
+	we = min(len(t), e+48)
 	if k := strings.IndexByte(t[e:we], '\n'); k >= 0 {
 		we = e + k
 	}
 	for we < len(t) && !utf8.RuneStart(t[we]) {
 		we++
 	}
+	return ws, we
+}
+
+// address tries the street patterns on a window around a street word and
+// returns the end of the last address found (0 when none).
+func (d *detector) address(s, e int) int {
+	t := d.text
+	ws, we := streetWindow(t, s, e)
 	last := 0
 	// No street match contains a character outside [\pL0-9 \t,.'’-] (a
 	// "hard" one), so none crosses one: cutting the window just after the
