@@ -63,21 +63,7 @@ func (d *detector) ipv6EveryByte() {
 		for j < len(t) && isHexColon(t[j]) {
 			j++
 		}
-		run := strings.TrimRight(t[i:j], ".")
-		end := i + len(run)
-		if strings.Count(run, ":") >= 2 && (end >= len(t) || !isAlnum(t[end])) {
-			groups := 0
-			digit := false
-			for _, g := range strings.Split(run, ":") {
-				if g != "" {
-					groups++
-				}
-				digit = digit || strings.ContainsAny(g, "0123456789")
-			}
-			if a, err := netip.ParseAddr(run); err == nil && a.Is6() && digit && (groups >= 3 || strings.Contains(run, "::") && groups >= 2) {
-				d.add(scan.IPAddress, "ipv6", i, end, 0.95)
-			}
-		}
+		d.ipv6Run(t, i, j)
 		i = max(j, i+1)
 	}
 }

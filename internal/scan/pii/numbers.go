@@ -710,20 +710,28 @@ func (d *detector) ipv6() {
 		if i == j {
 			continue
 		}
-		run := strings.TrimRight(t[i:j], ".")
-		end := i + len(run)
-		if strings.Count(run, ":") >= 2 && (end >= len(t) || !isAlnum(t[end])) {
-			groups := 0
-			digit := false
-			for _, g := range strings.Split(run, ":") {
-				if g != "" {
-					groups++
-				}
-				digit = digit || strings.ContainsAny(g, "0123456789")
-			}
-			if a, err := netip.ParseAddr(run); err == nil && a.Is6() && digit && (groups >= 3 || strings.Contains(run, "::") && groups >= 2) {
-				d.add(scan.IPAddress, "ipv6", i, end, 0.95)
-			}
+		d.ipv6Run(t, i, j)
+	}
+}
+
+// ipv6Run reports t[i:j], a run of hex digits and colons (trailing dots
+// dropped), as an IP_ADDRESS when it ends at a word boundary, parses as
+// IPv6, has a digit and at least three groups (two with "::").
+func (d *detector) ipv6Run(t string, i, j int) {
+	run := strings.TrimRight(t[i:j], ".")
+	end := i + len(run)
+	if strings.Count(run, ":") < 2 || end < len(t) && isAlnum(t[end]) {
+		return
+	}
+	groups := 0
+	digit := false
+	for _, g := range strings.Split(run, ":") {
+		if g != "" {
+			groups++
 		}
+		digit = digit || strings.ContainsAny(g, "0123456789")
+	}
+	if a, err := netip.ParseAddr(run); err == nil && a.Is6() && digit && (groups >= 3 || strings.Contains(run, "::") && groups >= 2) {
+		d.add(scan.IPAddress, "ipv6", i, end, 0.95)
 	}
 }
