@@ -95,7 +95,7 @@ type Span struct {
 // base64, …). Offsets maps each byte offset of Text (0..len(Text)) back to a
 // byte offset in the original segment; nil means identity: the raw view, and
 // a normalized view that only lower-cased letters of the same byte length
-// (see CaseFolded). Decoded views (base64, hex) hold only the decoded runs,
+// (no invisible characters, nothing NFKC changes, no homoglyphs folded). Decoded views (base64, hex) hold only the decoded runs,
 // one per line, not the text around them, which the raw view has.
 type View struct {
 	Segment int
@@ -129,13 +129,6 @@ func (v *View) Span(start, end int) Span {
 
 // Raw reports whether the view is the untouched segment text.
 func (v *View) Raw() bool { return v.Offsets == nil && v.Kind == "raw" }
-
-// CaseFolded reports whether the view is its segment with some letters
-// lower-cased and nothing else changed (a normalized view with identity
-// offsets: no invisible characters, nothing NFKC changes, no homoglyphs
-// folded). A scanner that folds case itself finds nothing in it that the
-// raw view does not show, and can skip it.
-func (v *View) CaseFolded() bool { return v.Offsets == nil && v.Kind == "normalized" }
 
 // Finding is a fact a scanner observed. It has no field for the matched
 // text on purpose: policy and audit work from spans, types and rule IDs.
