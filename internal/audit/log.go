@@ -356,14 +356,6 @@ func (w *Pending) Wait() error {
 	return w.err
 }
 
-// Seq is the event's sequence number in the chain once Wait returned nil.
-func (w *Pending) Seq() uint64 {
-	if w == nil || w.err != nil || !w.waited {
-		return 0
-	}
-	return w.p.rec.Seq
-}
-
 // enqueue prepares e and hands it to the writer, waiting at most until
 // ctx is done for room in the queue. An urgent event (somebody waits for
 // it) goes to the writer at once, after the deferred ones; the others

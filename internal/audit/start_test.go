@@ -28,8 +28,8 @@ func TestStartSharesCommitWithResponse(t *testing.T) {
 		if err := resp.Wait(); err != nil {
 			t.Fatal(err)
 		}
-		if req.Seq() == 0 || resp.Seq() != req.Seq()+1 {
-			t.Fatalf("seqs %d, %d", req.Seq(), resp.Seq())
+		if rs, ps := req.p.rec.Seq, resp.p.rec.Seq; rs == 0 || ps != rs+1 {
+			t.Fatalf("seqs %d, %d", rs, ps)
 		}
 		if err := req.Wait(); err != nil {
 			t.Fatal("second Wait:", err)
